@@ -1,0 +1,565 @@
+"""Input validation shared by every public entry point of transferkit.
+
+Every estimator, metric and command validates its inputs here, so that the same
+mistake always produces the same clear message. The error classes subclass
+:class:`ValueError` (or :class:`TypeError`) so that existing ``except`` clauses
+keep working, and every message names the offending argument and the fix.
+
+Nothing in this module modifies its inputs: arrays are converted to new
+floating-point arrays when a conversion is needed, and the caller's arrays are
+never written to.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.utils.validation import check_random_state as _sk_check_random_state
+
+__all__ = [
+    "TransferKitInputError",
+    "DomainMismatchError",
+    "LabelError",
+    "MemoryBudgetError",
+    "WeightCollapseWarning",
+    "TargetDomain",
+    "check_matrix",
+    "check_labels",
+    "check_source_target",
+    "check_target_labels",
+    "check_option",
+    "check_positive",
+    "check_random_state",
+    "available_memory_bytes",
+    "check_memory",
+    "effective_sample_size",
+    "check_sample_weights",
+    "format_bytes",
+]
+
+
+class TransferKitInputError(ValueError):
+    """An argument has the wrong shape, values or contents."""
+
+
+class DomainMismatchError(TransferKitInputError):
+    """Source and target domains are inconsistent (e.g. feature counts differ)."""
+
+
+class LabelError(TransferKitInputError):
+    """Labels are missing, of the wrong kind, or name a class never seen."""
+
+
+class MemoryBudgetError(TransferKitInputError, MemoryError):
+    """An exact computation would need more memory than is available."""
+
+
+class WeightCollapseWarning(UserWarning):
+    """Importance weights concentrate on very few samples (low effective sample size)."""
+
+
+@dataclass(frozen=True)
+class TargetDomain:
+    """Container for target-domain data passed as a fit parameter.
+
+    scikit-learn's cross-validation tools slice every fit parameter whose length equals
+    the number of source samples. When the target happens to have exactly as many
+    samples as the source, a plain ``X_target`` array would be cut into folds by
+    mistake. Wrapping it in :class:`TargetDomain` hides its length from those tools;
+    every transferkit estimator unwraps it.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_target, n_features)
+        Target features.
+    y : array-like of shape (n_target,), optional
+        Target labels, ``-1`` marking unlabelled samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from transferkit import CORAL, TargetDomain, make_transfer_pipeline
+    >>> rng = np.random.default_rng(0)
+    >>> Xs, ys = rng.normal(size=(60, 3)), np.repeat([0, 1], 30)
+    >>> Xt = rng.normal(size=(60, 3)) + 1.0
+    >>> search = GridSearchCV(make_transfer_pipeline(CORAL(), KNeighborsClassifier(1)),
+    ...                       {"transfer__lambda_": [0.1, 1.0]}, cv=3)
+    >>> _ = search.fit(Xs, ys, X_target=TargetDomain(Xt))
+    """
+
+    X: Any
+    y: Any = None
+
+
+def format_bytes(n_bytes: float) -> str:
+    """Format a byte count with a binary unit, e.g. ``'1.5 GiB'``."""
+    value = float(n_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024.0 or unit == "TiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024.0
+    return f"{value:.1f} TiB"  # pragma: no cover
+
+
+def _to_numpy(X: Any) -> Any:
+    """Return a numpy view of torch tensors; leave everything else untouched."""
+    if hasattr(X, "detach") and hasattr(X, "cpu") and hasattr(X, "numpy"):
+        return X.detach().cpu().numpy()
+    return X
+
+
+def check_matrix(
+    X: Any,
+    name: str = "X",
+    *,
+    min_samples: int = 1,
+    n_features: int | None = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """Validate a 2-D feature matrix and return it as a floating-point array.
+
+    Parameters
+    ----------
+    X : array-like or torch.Tensor of shape (n_samples, n_features)
+        The matrix to validate. Sparse matrices are refused with a hint.
+    name : str
+        Argument name used in error messages.
+    min_samples : int
+        Minimum number of rows.
+    n_features : int, optional
+        Expected number of columns (e.g. the number seen during ``fit``).
+    dtype : numpy dtype
+        Floating-point dtype of the returned array.
+
+    Returns
+    -------
+    numpy.ndarray
+        A C-contiguous array of ``dtype``; a copy whenever conversion was needed, so the
+        caller's array is never modified by transferkit.
+
+    Raises
+    ------
+    TransferKitInputError
+        If ``X`` is not 2-D, is empty, holds NaN or infinity, or has the wrong width.
+
+    Examples
+    --------
+    >>> check_matrix([[1, 2], [3, 4]]).dtype
+    dtype('float64')
+    """
+    if X is None:
+        raise TransferKitInputError(f"{name} is required but got None.")
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise TransferKitInputError(
+            f"{name} is a sparse matrix; transferkit methods need a dense array. "
+            f"Convert it with {name}.toarray() (or reduce its dimension first)."
+        )
+    X = _to_numpy(X)
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # pragma: no cover - exotic inputs
+        raise TransferKitInputError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.dtype.kind in "OUSV":
+        try:
+            arr = arr.astype(dtype)
+        except (TypeError, ValueError) as exc:
+            raise TransferKitInputError(
+                f"{name} must hold numbers; got dtype {arr.dtype} that cannot be cast to float."
+            ) from exc
+    if arr.dtype.kind == "c":
+        raise TransferKitInputError(f"{name} must be real-valued; got complex dtype {arr.dtype}.")
+    if arr.ndim != 2:
+        hint = (
+            f" Reshape it with {name}.reshape(-1, 1) for a single feature or "
+            f"{name}.reshape(1, -1) for a single sample."
+            if arr.ndim == 1
+            else ""
+        )
+        raise TransferKitInputError(
+            f"{name} must be 2-D (n_samples, n_features); got an array of shape {arr.shape}.{hint}"
+        )
+    if arr.shape[0] < min_samples:
+        raise TransferKitInputError(
+            f"{name} must have at least {min_samples} sample(s); got {arr.shape[0]} "
+            f"(shape {arr.shape})."
+        )
+    if arr.shape[1] == 0:
+        raise TransferKitInputError(f"{name} has no features (shape {arr.shape}).")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise DomainMismatchError(
+            f"{name} has {arr.shape[1]} features, but {n_features} were expected "
+            "(the number seen during fit)."
+        )
+    out = np.array(arr, dtype=dtype, order="C", copy=True)
+    if not np.all(np.isfinite(out)):
+        n_nan = int(np.isnan(out).sum())
+        n_inf = int(np.isinf(out).sum())
+        raise TransferKitInputError(
+            f"{name} contains {n_nan} NaN and {n_inf} infinite value(s); "
+            "impute or drop them before calling transferkit."
+        )
+    return out
+
+
+def check_labels(
+    y: Any,
+    n_samples: int,
+    name: str = "y",
+    *,
+    allow_unlabelled: bool = False,
+) -> np.ndarray:
+    """Validate classification labels.
+
+    Labels may be integers, booleans or strings. Floats are accepted only when every
+    value is integral (``1.0``); continuous targets raise :class:`LabelError`.
+    With ``allow_unlabelled=True``, ``-1`` marks an unlabelled sample (scikit-learn's
+    semi-supervised convention).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels.
+    n_samples : int
+        Number of rows of the matching feature matrix.
+    name : str
+        Argument name used in error messages.
+    allow_unlabelled : bool
+        Whether ``-1`` is allowed as an "unlabelled" marker.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_samples,)
+        A new array (never a view of the caller's data).
+
+    Examples
+    --------
+    >>> check_labels([0, 1, 1], 3)
+    array([0, 1, 1])
+    """
+    if y is None:
+        raise LabelError(f"{name} is required: this method needs the labels of the samples.")
+    y = _to_numpy(y)
+    arr = np.array(y, copy=True)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise LabelError(f"{name} must be 1-D (n_samples,); got shape {arr.shape}.")
+    if arr.shape[0] != n_samples:
+        relation = "longer" if arr.shape[0] > n_samples else "shorter"
+        raise LabelError(
+            f"{name} has {arr.shape[0]} labels but the matching X has {n_samples} rows "
+            f"({name} is {relation}); pass exactly one label per sample"
+            + (" (use -1 for unlabelled samples)." if allow_unlabelled else ".")
+        )
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)):
+            raise LabelError(f"{name} contains NaN or infinite values; labels must be classes.")
+        if not np.all(arr == np.round(arr)):
+            raise LabelError(
+                f"{name} holds continuous values (e.g. {arr[arr != np.round(arr)][0]!r}); "
+                "classification needs discrete class labels (integers or strings)."
+            )
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind == "O":
+        kinds = {type(v) for v in arr}
+        if len(kinds) > 1:
+            raise LabelError(
+                f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; use one type."
+            )
+        if any(v is None for v in arr):
+            raise LabelError(f"{name} contains None; use -1 to mark unlabelled target samples.")
+    elif arr.dtype.kind not in "iubUS":
+        raise LabelError(f"{name} must hold class labels; got dtype {arr.dtype}.")
+    return arr
+
+
+def _unwrap_target(X_target: Any, y_target: Any) -> tuple[Any, Any]:
+    if isinstance(X_target, TargetDomain):
+        if y_target is not None and X_target.y is not None:
+            raise LabelError("y_target was given twice: inside TargetDomain and as y_target.")
+        return X_target.X, X_target.y if y_target is None else y_target
+    return X_target, y_target
+
+
+def check_target_labels(
+    y_target: Any, n_target: int, classes: np.ndarray | None
+) -> np.ndarray | None:
+    """Validate optional, possibly partial target labels (``-1`` = unlabelled).
+
+    Raises :class:`LabelError` if a labelled target sample names a class that does not
+    occur in the source, or if the length does not match ``X_target``.
+    """
+    if y_target is None:
+        return None
+    yt = check_labels(y_target, n_target, "y_target", allow_unlabelled=True)
+    if classes is not None:
+        labelled = yt[_labelled_mask(yt)]
+        unknown = np.setdiff1d(np.unique(labelled), classes)
+        if unknown.size:
+            raise LabelError(
+                f"y_target contains class(es) {unknown.tolist()[:10]} that never occur in the "
+                f"source labels {classes.tolist()[:20]}; transfer needs a shared label space."
+            )
+    return yt
+
+
+def _labelled_mask(y: np.ndarray) -> np.ndarray:
+    if y.dtype.kind in "iu":
+        return y != -1
+    if y.dtype.kind in "US":
+        return y != "-1"
+    return np.array([v != -1 for v in y], dtype=bool)
+
+
+def labelled_mask(y_target: np.ndarray | None, n_target: int) -> np.ndarray:
+    """Boolean mask of the labelled target samples (all False when ``y_target`` is None)."""
+    if y_target is None:
+        return np.zeros(n_target, dtype=bool)
+    return _labelled_mask(y_target)
+
+
+@dataclass
+class ValidatedDomains:
+    """Source and target data after validation (new arrays; inputs untouched)."""
+
+    X: np.ndarray
+    y: np.ndarray | None
+    X_target: np.ndarray | None
+    y_target: np.ndarray | None
+    classes: np.ndarray | None
+
+    @property
+    def target_labelled(self) -> np.ndarray:
+        """Mask of labelled target rows."""
+        n = 0 if self.X_target is None else self.X_target.shape[0]
+        return labelled_mask(self.y_target, n)
+
+
+def check_source_target(
+    X: Any,
+    y: Any = None,
+    X_target: Any = None,
+    y_target: Any = None,
+    *,
+    require_source_labels: bool = True,
+    require_target: bool = True,
+    require_target_labels: bool = False,
+    min_classes: int = 2,
+    min_target_samples: int = 1,
+    min_source_samples: int = 1,
+) -> ValidatedDomains:
+    """Validate a source/target pair as received by ``fit``.
+
+    Checks: 2-D finite matrices, the same number of features in both domains, a
+    non-empty target, labels of the right kind and length, at least ``min_classes``
+    source classes, and target labels drawn from the source classes.
+
+    Parameters
+    ----------
+    X, y : source features and labels.
+    X_target, y_target : target features and optional labels (``-1`` = unlabelled);
+        ``X_target`` may be a :class:`TargetDomain`.
+    require_source_labels : bool
+        Raise if ``y`` is missing.
+    require_target : bool
+        Raise if ``X_target`` is missing.
+    require_target_labels : bool
+        Raise unless at least one target sample is labelled.
+    min_classes : int
+        Minimum number of distinct source classes (set 0 to skip).
+    min_target_samples, min_source_samples : int
+        Minimum numbers of rows.
+
+    Returns
+    -------
+    ValidatedDomains
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d = check_source_target(np.ones((4, 2)), [0, 1, 0, 1], np.zeros((3, 2)))
+    >>> d.X_target.shape
+    (3, 2)
+    """
+    X_target, y_target = _unwrap_target(X_target, y_target)
+    Xs = check_matrix(X, "X (source)", min_samples=min_source_samples)
+    ys = None
+    classes = None
+    if y is not None or require_source_labels:
+        if y is None:
+            raise LabelError(
+                "y (source labels) is required by this method; pass fit(X, y, X_target=...)."
+            )
+        ys = check_labels(y, Xs.shape[0], "y (source labels)")
+        classes = np.unique(ys)
+        if min_classes and classes.size < min_classes:
+            raise LabelError(
+                f"y (source labels) has {classes.size} class(es) {classes.tolist()}; at least "
+                f"{min_classes} are needed to learn a classifier."
+            )
+    Xt = None
+    yt = None
+    if X_target is None:
+        if require_target or require_target_labels:
+            raise TransferKitInputError(
+                "X_target is required: pass the target-domain features as "
+                "fit(X, y, X_target=X_target)."
+            )
+    else:
+        Xt = check_matrix(X_target, "X_target", min_samples=0)
+        if Xt.shape[0] < max(min_target_samples, 1):
+            raise TransferKitInputError(
+                f"X_target must have at least {max(min_target_samples, 1)} sample(s); got "
+                f"{Xt.shape[0]} (shape {Xt.shape}). An empty target cannot be adapted to."
+            )
+        if Xt.shape[1] != Xs.shape[1]:
+            raise DomainMismatchError(
+                f"Source X has {Xs.shape[1]} features but X_target has {Xt.shape[1]}; both "
+                "domains must share one feature space (use the federated or heterogeneous "
+                "methods for different feature spaces)."
+            )
+        yt = check_target_labels(y_target, Xt.shape[0], classes)
+    if require_target_labels and (yt is None or not labelled_mask(yt, Xt.shape[0]).any()):
+        raise LabelError(
+            "This method needs labelled target samples: pass y_target (use -1 for the "
+            "unlabelled ones)."
+        )
+    return ValidatedDomains(Xs, ys, Xt, yt, classes)
+
+
+def check_option(name: str, value: Any, options: tuple[Any, ...] | list[Any]) -> Any:
+    """Raise a clear error unless ``value`` is one of ``options``."""
+    if value not in options:
+        raise TransferKitInputError(
+            f"{name}={value!r} is not supported; choose one of {', '.join(map(repr, options))}."
+        )
+    return value
+
+
+def check_positive(name: str, value: Any, *, strict: bool = True, integer: bool = False) -> Any:
+    """Raise unless ``value`` is a (strictly) positive real or integer number."""
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind) or not np.isfinite(value):
+        what = "an integer" if integer else "a finite number"
+        raise TransferKitInputError(f"{name} must be {what}; got {value!r}.")
+    if (strict and value <= 0) or (not strict and value < 0):
+        raise TransferKitInputError(f"{name} must be {'> 0' if strict else '>= 0'}; got {value!r}.")
+    return value
+
+
+def check_random_state(random_state: Any) -> np.random.RandomState:
+    """Turn ``None``, an int or a ``RandomState`` into a ``numpy.random.RandomState``."""
+    return _sk_check_random_state(random_state)
+
+
+def available_memory_bytes() -> int:
+    """Memory available to this process, in bytes.
+
+    ``TRANSFERKIT_MEMORY_LIMIT`` (bytes, or with a ``K``/``M``/``G`` suffix) overrides
+    the value read from the operating system.
+    """
+    limit = os.environ.get("TRANSFERKIT_MEMORY_LIMIT")
+    if limit:
+        units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+        text = limit.strip().upper().removesuffix("B").removesuffix("I")
+        factor = units.get(text[-1:], 1)
+        digits = text[:-1] if text[-1:] in units else text
+        try:
+            return int(float(digits) * factor)
+        except ValueError as exc:
+            raise TransferKitInputError(
+                f"TRANSFERKIT_MEMORY_LIMIT={limit!r} is not a size such as '8G' or '512M'."
+            ) from exc
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - non-Linux
+        pass
+    try:  # pragma: no cover - non-Linux fallback
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover
+        return 2**40
+
+
+def check_memory(
+    n_bytes: float,
+    what: str,
+    *,
+    suggestion: str,
+    fraction: float = 0.8,
+) -> None:
+    """Raise :class:`MemoryBudgetError` if ``n_bytes`` exceeds the usable memory.
+
+    Parameters
+    ----------
+    n_bytes : float
+        Estimated peak memory of the exact computation.
+    what : str
+        Description of the computation, e.g. ``"the 120000 x 120000 RBF kernel"``.
+    suggestion : str
+        The scalable alternative to propose, e.g.
+        ``'approximation="nystroem", n_landmarks=1000'``.
+    fraction : float
+        Share of the available memory that may be used.
+
+    Examples
+    --------
+    >>> check_memory(1e3, "a tiny kernel", suggestion="nothing")
+    """
+    budget = available_memory_bytes() * fraction
+    if n_bytes > budget:
+        raise MemoryBudgetError(
+            f"{what} needs about {format_bytes(n_bytes)}, but only {format_bytes(budget)} "
+            f"can be used. Use the scalable option instead: {suggestion}."
+        )
+
+
+def effective_sample_size(weights: np.ndarray) -> float:
+    r"""Kish's effective sample size :math:`(\sum_i w_i)^2 / \sum_i w_i^2`."""
+    w = np.asarray(weights, dtype=float)
+    denom = float(np.sum(w * w))
+    return float(np.sum(w) ** 2 / denom) if denom > 0 else 0.0
+
+
+def check_sample_weights(
+    weights: Any, n_samples: int, *, name: str = "weights", warn_below: float = 0.1
+) -> np.ndarray:
+    """Validate importance weights and warn when they collapse.
+
+    Raises if the weights are not finite, negative or all zero; warns with
+    :class:`WeightCollapseWarning` when the effective sample size falls below
+    ``warn_below * n_samples``.
+    """
+    w = np.array(_to_numpy(weights), dtype=np.float64, copy=True).ravel()
+    if w.shape[0] != n_samples:
+        raise TransferKitInputError(f"{name} has {w.shape[0]} entries for {n_samples} samples.")
+    if not np.all(np.isfinite(w)):
+        raise TransferKitInputError(
+            f"{name} contain NaN or infinite values: the density-ratio estimate blew up. "
+            "Use a wider kernel, stronger regularisation or clipping."
+        )
+    if np.any(w < 0):
+        raise TransferKitInputError(f"{name} must be non-negative; got min {w.min():.3g}.")
+    if not np.any(w > 0):
+        raise TransferKitInputError(
+            f"All {name} are zero: no source sample resembles the target. Check that both "
+            "domains share features and preprocessing, or widen the kernel."
+        )
+    ess = effective_sample_size(w)
+    if ess < warn_below * n_samples:
+        warnings.warn(
+            f"{name}: effective sample size {ess:.1f} of {n_samples} source samples "
+            f"({100 * ess / n_samples:.1f}%); the weighted model rests on very few samples.",
+            WeightCollapseWarning,
+            stacklevel=3,
+        )
+    return w

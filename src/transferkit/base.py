@@ -1,0 +1,202 @@
+"""The core contract: base classes for adapters, weighters and transfer classifiers.
+
+Every transferkit method is a scikit-learn estimator that receives the **source** as
+the ordinary ``(X, y)`` and the **target** as keyword arguments::
+
+    method.fit(X, y, *, X_target, y_target=None)
+
+``y_target`` is optional; when given it has one entry per target sample and ``-1``
+marks an unlabelled one. Three roles share this ``fit``:
+
+* :class:`BaseAdapter` (feature mapping) adds ``transform(X, domain="source"|"target")``;
+* :class:`BaseWeighter` (instance re-weighting) stores ``weights_`` for the source
+  samples and adds ``compute_weights(X)``;
+* :class:`BaseTransferClassifier` adds ``predict``, ``predict_proba`` and ``score``.
+
+A subclass implements one private method (``_fit`` plus ``_transform``,
+``_compute_weights`` or ``_predict``); the base class does validation, fitted-state
+checks and the scikit-learn plumbing. Subclasses declare what they need with class
+attributes (``_requires_source_labels``, ``_requires_target``,
+``_requires_target_labels``), so that missing data is reported before any work starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from transferkit._validation import (
+    ValidatedDomains,
+    check_matrix,
+    check_option,
+    check_sample_weights,
+    check_source_target,
+    effective_sample_size,
+)
+
+__all__ = ["TransferMixin", "BaseAdapter", "BaseWeighter", "BaseTransferClassifier"]
+
+DOMAINS = ("source", "target")
+
+
+class TransferMixin:
+    """Declares which data a method needs and validates a source/target pair."""
+
+    _requires_source_labels: bool = True
+    _requires_target: bool = True
+    _requires_target_labels: bool = False
+    _min_classes: int = 2
+
+    def _validate_domains(self, X: Any, y: Any, X_target: Any, y_target: Any) -> ValidatedDomains:
+        return check_source_target(
+            X,
+            y,
+            X_target,
+            y_target,
+            require_source_labels=self._requires_source_labels,
+            require_target=self._requires_target,
+            require_target_labels=self._requires_target_labels,
+            min_classes=self._min_classes if self._requires_source_labels else 0,
+        )
+
+    def _check_fitted_input(self, X: Any, name: str = "X") -> np.ndarray:
+        check_is_fitted(self)
+        return check_matrix(X, name, n_features=self.n_features_in_)
+
+
+class BaseAdapter(TransferMixin, TransformerMixin, BaseEstimator):
+    """Base class of feature-mapping methods (TCA, JDA, CORAL, ...).
+
+    Subclasses implement ``_fit(data)`` and ``_transform(X, domain)``.
+
+    ``fit`` stores ``n_features_in_``; ``transform(X, domain)`` maps new samples of the
+    named domain into the shared space. Methods that align only one domain (CORAL
+    re-colours the source) return the other domain unchanged. ``fit_transform``
+    returns the mapped **source**, so that an adapter can precede an estimator in a
+    scikit-learn pipeline.
+    """
+
+    _requires_source_labels = False
+
+    def fit(self, X: Any, y: Any = None, *, X_target: Any = None, y_target: Any = None):
+        """Learn the mapping from source ``(X, y)`` and target ``X_target``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_source, n_features)
+        y : array-like of shape (n_source,), optional (required by some adapters)
+        X_target : array-like of shape (n_target, n_features) or TargetDomain
+        y_target : array-like of shape (n_target,), optional, ``-1`` = unlabelled
+
+        Returns
+        -------
+        self
+        """
+        data = self._validate_domains(X, y, X_target, y_target)
+        self.n_features_in_ = data.X.shape[1]
+        self._fit(data)
+        return self
+
+    def transform(self, X: Any, domain: str = "target") -> np.ndarray:
+        """Map samples of ``domain`` ("source" or "target") into the adapted space."""
+        check_option("domain", domain, DOMAINS)
+        Xc = self._check_fitted_input(X)
+        return self._transform(Xc, domain)
+
+    def fit_transform(
+        self, X: Any, y: Any = None, *, X_target: Any = None, y_target: Any = None, **_: Any
+    ) -> np.ndarray:
+        """Fit, then return the mapped source samples."""
+        return self.fit(X, y, X_target=X_target, y_target=y_target).transform(X, "source")
+
+    def _fit(self, data: ValidatedDomains) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _transform(self, X: np.ndarray, domain: str) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+class BaseWeighter(TransferMixin, BaseEstimator):
+    """Base class of instance-weighting methods (KMM, KLIEP, density ratio, ...).
+
+    Subclasses implement ``_fit(data) -> weights`` (one non-negative weight per source
+    sample) and ``_compute_weights(X)`` for new samples. ``fit`` validates the weights,
+    stores them in ``weights_`` with ``effective_sample_size_`` (Kish), and warns with
+    :class:`~transferkit.WeightCollapseWarning` when fewer than 10% of the source
+    samples effectively carry the weight.
+    """
+
+    _requires_source_labels = False
+
+    def fit(self, X: Any, y: Any = None, *, X_target: Any = None, y_target: Any = None):
+        """Estimate importance weights :math:`w(x) \\approx p_t(x)/p_s(x)` of the source."""
+        data = self._validate_domains(X, y, X_target, y_target)
+        self.n_features_in_ = data.X.shape[1]
+        weights = self._fit(data)
+        self.weights_ = check_sample_weights(weights, data.X.shape[0], name="weights_")
+        self.effective_sample_size_ = effective_sample_size(self.weights_)
+        return self
+
+    def compute_weights(self, X: Any) -> np.ndarray:
+        """Importance weights of new samples ``X`` (same estimate as ``weights_``)."""
+        Xc = self._check_fitted_input(X)
+        return check_sample_weights(self._compute_weights(Xc), Xc.shape[0])
+
+    def _fit(self, data: ValidatedDomains) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _compute_weights(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+class BaseTransferClassifier(TransferMixin, ClassifierMixin, BaseEstimator):
+    """Base class of methods that end in a classifier (SourceOnly, TrAdaBoost, DANN...).
+
+    Subclasses implement ``_fit(data)`` and ``_predict_proba(X, domain)`` (or
+    ``_predict``). ``classes_`` holds the source classes in sorted order; the columns
+    of ``predict_proba`` follow it.
+    """
+
+    def fit(self, X: Any, y: Any, *, X_target: Any = None, y_target: Any = None):
+        """Train on labelled source ``(X, y)`` and the target domain.
+
+        Returns
+        -------
+        self
+        """
+        data = self._validate_domains(X, y, X_target, y_target)
+        self.n_features_in_ = data.X.shape[1]
+        self.classes_ = data.classes
+        self._fit(data)
+        return self
+
+    def predict(self, X: Any, domain: str = "target") -> np.ndarray:
+        """Predicted class of each sample of ``domain`` (default: target)."""
+        check_option("domain", domain, DOMAINS)
+        Xc = self._check_fitted_input(X)
+        return self._predict(Xc, domain)
+
+    def predict_proba(self, X: Any, domain: str = "target") -> np.ndarray:
+        """Class probabilities, columns ordered as ``classes_``."""
+        check_option("domain", domain, DOMAINS)
+        Xc = self._check_fitted_input(X)
+        return self._predict_proba(Xc, domain)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, domain: str = "target") -> float:
+        """Accuracy on ``(X, y)`` taken from ``domain`` (default: target)."""
+        from sklearn.metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X, domain=domain), sample_weight=sample_weight))
+
+    def _predict(self, X: np.ndarray, domain: str) -> np.ndarray:
+        proba = self._predict_proba(X, domain)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _fit(self, data: ValidatedDomains) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict_proba(self, X: np.ndarray, domain: str) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError

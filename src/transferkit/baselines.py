@@ -1,0 +1,102 @@
+"""Reference points every transfer method is compared with: no transfer at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from transferkit._validation import ValidatedDomains
+from transferkit.base import BaseTransferClassifier
+from transferkit.pipeline import _align_proba
+
+__all__ = ["SourceOnly", "TargetOnly"]
+
+
+class _DelegatingClassifier(BaseTransferClassifier):
+    """Shared plumbing: train one cloned scikit-learn estimator, then delegate to it."""
+
+    def _train(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.estimator_ = clone(self.estimator).fit(X, y)
+
+    def _predict(self, X: np.ndarray, domain: str) -> np.ndarray:
+        return self.estimator_.predict(X)
+
+    def _predict_proba(self, X: np.ndarray, domain: str) -> np.ndarray:
+        if not hasattr(self.estimator_, "predict_proba"):
+            raise AttributeError(f"{type(self.estimator_).__name__} has no predict_proba.")
+        return _align_proba(
+            self.estimator_.predict_proba(X), self.estimator_.classes_, self.classes_
+        )
+
+
+class SourceOnly(_DelegatingClassifier):
+    r"""Train ``estimator`` on the labelled source and apply it to the target unchanged.
+
+    The "no adaptation" baseline: :math:`\hat f = \arg\min_f \sum_{i \le n_s}
+    \ell(f(x^s_i), y^s_i)`. Target data and target labels are ignored (``X_target`` is
+    optional and, when given, only checked for a matching feature count). Any gain a
+    transfer method claims is measured against this.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier
+        Cloned at fit.
+
+    Attributes
+    ----------
+    estimator_ : the fitted clone
+    classes_ : source classes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from transferkit import SourceOnly
+    >>> X = np.array([[0.0], [1.0], [4.0], [5.0]]); y = np.array([0, 0, 1, 1])
+    >>> SourceOnly(KNeighborsClassifier(1)).fit(X, y).predict([[0.2], [4.6]])
+    array([0, 1])
+    """
+
+    _requires_target = False
+
+    def __init__(self, estimator: Any):
+        self.estimator = estimator
+
+    def _fit(self, data: ValidatedDomains) -> None:
+        self._train(data.X, data.y)
+
+
+class TargetOnly(_DelegatingClassifier):
+    r"""Train ``estimator`` on the few labelled target samples only.
+
+    :math:`\hat f = \arg\min_f \sum_{j:\,y^t_j \ne -1} \ell(f(x^t_j), y^t_j)`. The
+    source is used only to define the label space (``classes_``), so that probabilities
+    of classes absent from the labelled target are reported as 0. Transfer is worth it
+    only when it beats both this and :class:`SourceOnly`.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier
+        Cloned at fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from transferkit import TargetOnly
+    >>> Xs = np.zeros((4, 1)); ys = np.array([0, 0, 1, 1])
+    >>> Xt = np.array([[10.0], [11.0], [20.0], [21.0]]); yt = np.array([0, -1, 1, -1])
+    >>> TargetOnly(KNeighborsClassifier(1)).fit(Xs, ys, X_target=Xt, y_target=yt).predict(Xt)
+    array([0, 0, 1, 1])
+    """
+
+    _requires_target_labels = True
+
+    def __init__(self, estimator: Any):
+        self.estimator = estimator
+
+    def _fit(self, data: ValidatedDomains) -> None:
+        mask = data.target_labelled
+        self._train(data.X_target[mask], data.y_target[mask])

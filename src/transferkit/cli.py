@@ -1,0 +1,20 @@
+"""The ``transferkit`` command line (typer)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="transferkit",
+    help="transferkit: transfer learning with honest benchmarks.",
+    no_args_is_help=True,
+)
+
+
+@app.callback()
+def main() -> None:
+    """transferkit: transfer learning with honest benchmarks."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
