@@ -14,8 +14,8 @@ from transferkit._validation import (
     TransferKitInputError,
     WeightCollapseWarning,
 )
-from transferkit.baselines import SourceOnly, TargetOnly
 from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
+from transferkit.baselines import SourceOnly, TargetOnly
 from transferkit.compat import split_sample_domain
 from transferkit.mapping import CORAL, JointPCA
 from transferkit.pipeline import TransferPipeline, make_transfer_pipeline, source_domain_scorer

@@ -38,7 +38,7 @@ def seed_everything(seed: int, *, deterministic_torch: bool = True) -> int:
     seed = int(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - seeds the legacy global generator on purpose
     try:
         import torch
     except ImportError:  # pragma: no cover - torch is a dependency, but stay usable

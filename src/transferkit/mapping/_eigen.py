@@ -9,7 +9,7 @@ __all__ = ["symmetric_power", "top_eigenvectors"]
 
 
 def symmetric_power(C: np.ndarray, power: float, *, floor: float = 0.0) -> np.ndarray:
-    r"""Matrix power :math:`C^{p} = U \operatorname{diag}(\lambda^p) U^\top` of a symmetric PSD ``C``.
+    r"""Matrix power :math:`C^{p} = U \operatorname{diag}(\lambda^p) U^\top` of a PSD ``C``.
 
     Eigenvalues below ``floor`` are clipped to ``floor`` first (use a small positive
     floor for negative powers of nearly singular matrices).
