@@ -88,7 +88,7 @@ def test_altered_file_is_refused(data_home, tmp_path):
     payload = bytearray(altered.read_bytes())
     payload[-1] ^= 0xFF
     altered.write_bytes(bytes(payload))
-    with pytest.raises(DatasetChecksumError, match="books_400.mat"):
+    with pytest.raises(DatasetChecksumError, match=r"books_400\.mat"):
         load_domain("amazon_review_400", "books", data_home=tmp_path)
     statuses = {s.path.name: s.status for s in verify_dataset("amazon_review_400", tmp_path)}
     assert statuses["books_400.mat"] == "altered" and statuses["dvd_400.mat"] == "ok"
