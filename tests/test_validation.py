@@ -105,7 +105,7 @@ def test_foundation_error_cases(rng):
 def test_memory_check_names_amount_and_alternative(monkeypatch):
     monkeypatch.setenv("TRANSFERKIT_MEMORY_LIMIT", "1G")
     assert available_memory_bytes() == 1024**3
-    with pytest.raises(MemoryBudgetError, match=r"needs about 7\.5 GiB.*nystroem"):
+    with pytest.raises(MemoryBudgetError, match=r"needs about 6\.7 GiB.*nystroem"):
         check_memory(30_000**2 * 8 + 1, "the exact kernel", suggestion='approximation="nystroem"')
     monkeypatch.setenv("TRANSFERKIT_MEMORY_LIMIT", "lots")
     with pytest.raises(TransferKitInputError, match="TRANSFERKIT_MEMORY_LIMIT"):
