@@ -105,3 +105,19 @@ def test_params_and_bad_options(prob):
         KMM(solver="cg").fit(prob.X_source, X_target=prob.X_target)
     with pytest.raises(TransferKitInputError, match="sigma"):
         KMM(sigma=-1.0).fit(prob.X_source, X_target=prob.X_target)
+
+
+def test_nystroem_solver_matches_the_exact_problem(prob):
+    ns = prob.X_source.shape[0]
+    exact = KMM(solver="pgd").fit(prob.X_source, X_target=prob.X_target)
+    approx = KMM(solver="nystroem", n_components=200).fit(prob.X_source, X_target=prob.X_target)
+    assert approx.solver_ == "nystroem" and approx.n_components_ == 200
+    sigma = exact.sigma_
+    uniform = _mmd2(prob.X_source, prob.X_target, np.ones(ns), sigma)
+    m_exact = _mmd2(prob.X_source, prob.X_target, exact.weights_, sigma)
+    m_approx = _mmd2(prob.X_source, prob.X_target, approx.weights_, sigma)
+    # measured with the exact kernel, the Nystroem solution removes nearly as much MMD
+    assert m_approx - m_exact < 0.05 * (uniform - m_exact)
+    assert np.corrcoef(approx.weights_, exact.weights_)[0, 1] > 0.9
+    w = approx.weights_
+    assert w.min() >= 0 and abs(w.sum() - ns) <= ns * approx.epsilon_ + 1e-6

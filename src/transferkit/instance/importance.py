@@ -47,12 +47,16 @@ class ImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
     ----------
     estimator : scikit-learn estimator whose ``fit`` accepts ``sample_weight``
     weighter : transferkit weighter (KMM, KLIEP, ULSIF, RuLSIF, DiscriminativeDensityRatio)
+    normalize : bool, default=True
+        Rescale the weights to mean one before training, so that the balance between
+        the loss and the estimator's regulariser is the same as without weights.
 
     Attributes
     ----------
     weighter_ : fitted weighter
     estimator_ : fitted estimator
     weights_ : ndarray of shape (n_source,)
+        The weights used as ``sample_weight``.
     effective_sample_size_ : float
 
     References
@@ -75,9 +79,10 @@ class ImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, estimator: Any, weighter: Any):
+    def __init__(self, estimator: Any, weighter: Any, normalize: bool = True):
         self.estimator = estimator
         self.weighter = weighter
+        self.normalize = normalize
 
     def fit(self, X: Any, y: Any, *, X_target: Any = None, y_target: Any = None):
         """Fit the weighter on (X, X_target), then the estimator with ``sample_weight``."""
@@ -97,7 +102,8 @@ class ImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         )
         self.n_features_in_ = data.X.shape[1]
         self.weighter_ = clone(self.weighter).fit(data.X, X_target=data.X_target)
-        self.weights_ = self.weighter_.weights_
+        weights = self.weighter_.weights_
+        self.weights_ = weights / weights.mean() if self.normalize else weights
         self.effective_sample_size_ = self.weighter_.effective_sample_size_
         self.estimator_ = clone(self.estimator).fit(data.X, data.y, sample_weight=self.weights_)
         if classification:

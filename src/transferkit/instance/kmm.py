@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from transferkit._validation import (
     TransferKitInputError,
@@ -12,14 +13,16 @@ from transferkit._validation import (
     check_memory,
     check_option,
     check_positive,
+    check_random_state,
 )
 from transferkit.base import BaseWeighter
-from transferkit.instance._kernels import kernel_row_blocks, median_heuristic
+from transferkit.instance._kernels import gaussian_kernel, kernel_row_blocks, median_heuristic
 
 __all__ = ["KMM", "project_box_sum"]
 
-SOLVERS = ("auto", "qp", "pgd")
+SOLVERS = ("auto", "qp", "pgd", "nystroem")
 QP_MAX_AUTO = 1000
+PGD_MAX_AUTO = 5000
 
 
 def project_box_sum(v: np.ndarray, upper: float, low_sum: float, high_sum: float) -> np.ndarray:
@@ -103,7 +106,16 @@ class KMM(BaseWeighter):
       samples need 1.6 GB) and recomputed block by block otherwise, so no
       :math:`n_s \times n_t` matrix is ever stored.
 
-    ``"auto"`` uses ``"qp"`` up to 1,000 source samples and ``"pgd"`` above.
+    * ``"nystroem"``: the same FISTA on the Nyström approximation
+      :math:`K \approx \Phi_s\Phi_s^\top`, :math:`\Phi = k(X, Z)\,W^{-1/2}` with
+      :math:`m` landmarks :math:`Z` drawn from the pooled samples and
+      :math:`W = k(Z, Z)` (and :math:`\kappa \approx \frac{n_s}{n_t}\Phi_s\Phi_t^\top
+      \mathbf 1`): exactly KMM for the Nyström kernel. Cost :math:`O((n_s+n_t)\,m\,d)`
+      for the features and :math:`O(n_s m)` per iteration, memory :math:`O(n_s m)`;
+      for tens of thousands of samples.
+
+    ``"auto"`` uses ``"qp"`` up to 1,000 source samples, ``"pgd"`` up to 5,000 and
+    ``"nystroem"`` above.
     Weights of new samples (:meth:`compute_weights`) are the Nadaraya–Watson kernel
     smoothing of the training weights, :math:`w(x) = \sum_i \beta_i k(x, x^s_i) /
     \sum_i k(x, x^s_i)`, since KMM itself only weights its training samples.
@@ -118,14 +130,16 @@ class KMM(BaseWeighter):
     epsilon : float, optional
         Tolerance of the mean-weight constraint; default
         :math:`(\sqrt{n_s} - 1)/\sqrt{n_s}` as in the paper.
-    solver : {"auto", "qp", "pgd"}, default="auto"
+    solver : {"auto", "qp", "pgd", "nystroem"}, default="auto"
     max_iter : int, default=300
-        Iterations of the ``"pgd"`` solver.
+        Iterations of the ``"pgd"`` and ``"nystroem"`` solvers.
     tol : float, default=1e-6
         ``"pgd"`` stops when the relative decrease of the objective over 10
         iterations falls below ``tol``.
     max_kernel_memory : float, default=3e9
         Bytes the ``"pgd"`` solver may use to cache the Gram matrix (float32).
+    n_components : int, default=1000
+        Landmarks of the ``"nystroem"`` solver.
     block_size : int, default=1024
         Rows per kernel block.
     random_state : int, RandomState or None, default=0
@@ -170,6 +184,7 @@ class KMM(BaseWeighter):
         max_iter: int = 300,
         tol: float = 1e-6,
         max_kernel_memory: float = 3e9,
+        n_components: int = 1000,
         block_size: int = 1024,
         random_state: Any = 0,
     ):
@@ -180,6 +195,7 @@ class KMM(BaseWeighter):
         self.max_iter = max_iter
         self.tol = tol
         self.max_kernel_memory = max_kernel_memory
+        self.n_components = n_components
         self.block_size = block_size
         self.random_state = random_state
 
@@ -204,22 +220,22 @@ class KMM(BaseWeighter):
                 f"B={self.B} is too small: the weights cannot reach the mean 1 - epsilon = "
                 f"{1 - self.epsilon_:.3g}. Increase B or epsilon."
             )
+        low, high = ns * (1.0 - self.epsilon_), ns * (1.0 + self.epsilon_)
+        solver = self.solver
+        if solver == "auto":
+            solver = "qp" if ns <= QP_MAX_AUTO else "pgd" if ns <= PGD_MAX_AUTO else "nystroem"
+        self.solver_ = solver
+        self._X_fit = Xs
+        self.n_iter_ = 0
+        if solver == "nystroem":
+            return self._solve_nystroem(Xs, Xt, low, high)
         kappa = np.zeros(ns)
         for rows, block in kernel_row_blocks(Xs, Xt, self.sigma_, block_size=self.block_size):
             kappa[rows] = block.sum(axis=1, dtype=np.float64)
         kappa *= ns / nt
-        low, high = ns * (1.0 - self.epsilon_), ns * (1.0 + self.epsilon_)
-        solver = self.solver
-        if solver == "auto":
-            solver = "qp" if ns <= QP_MAX_AUTO else "pgd"
-        self.solver_ = solver
-        self._X_fit = Xs
         if solver == "qp":
-            beta = self._solve_qp(Xs, kappa, low, high)
-            self.n_iter_ = 0
-        else:
-            beta = self._solve_pgd(Xs, kappa, low, high)
-        return beta
+            return self._solve_qp(Xs, kappa, low, high)
+        return self._solve_pgd(Xs, kappa, low, high)
 
     def _objective(self, Kbeta: np.ndarray, beta: np.ndarray, kappa: np.ndarray) -> float:
         return float(0.5 * beta @ Kbeta - kappa @ beta)
@@ -282,16 +298,65 @@ class KMM(BaseWeighter):
                 lip = new
                 break
             lip = new
+        return self._fista(op.matvec, lip, kappa, low, high)
+
+    def _solve_nystroem(
+        self, Xs: np.ndarray, Xt: np.ndarray, low: float, high: float
+    ) -> np.ndarray:
+        check_positive("n_components", self.n_components, integer=True)
+        rng = check_random_state(self.random_state)
+        pooled = np.vstack([Xs, Xt])
+        m = min(self.n_components, pooled.shape[0])
+        landmarks = pooled[rng.choice(pooled.shape[0], m, replace=False)]
+        W = gaussian_kernel(landmarks, landmarks, self.sigma_)
+        W[np.diag_indices(m)] += 1e-6  # jitter: W is numerically singular for wide kernels
+        chol = np.linalg.cholesky(W)  # W = L L^T, so Phi = k(X, Z) L^{-T}
+        proj = solve_triangular(chol, np.eye(m), lower=True).T.astype(np.float32)
+
+        def features(X: np.ndarray) -> np.ndarray:
+            out = np.empty((X.shape[0], proj.shape[1]), dtype=np.float32)
+            for rows, block in kernel_row_blocks(
+                X, landmarks, self.sigma_, block_size=4 * self.block_size
+            ):
+                out[rows] = block @ proj
+            return out
+
+        phi_s = features(Xs)
+        mean_t = features(Xt).mean(axis=0, dtype=np.float64)
+        ns = Xs.shape[0]
+        kappa = ns * (phi_s @ mean_t.astype(np.float32)).astype(np.float64)
+        gram = (phi_s.T @ phi_s).astype(np.float64)  # m x m; its top eigenvalue is lip
+        v = np.ones(m) / np.sqrt(m)
+        lip = 1.0
+        for _ in range(50):
+            w = gram @ v
+            lip_new = float(np.linalg.norm(w))
+            v = w / lip_new
+            if abs(lip_new - lip) <= 1e-6 * lip_new:
+                break
+            lip = lip_new
+        lip = lip_new
+        self.n_components_ = m
+
+        def matvec(u: np.ndarray) -> np.ndarray:
+            return (phi_s @ (phi_s.T @ u.astype(np.float32))).astype(np.float64)
+
+        return self._fista(matvec, lip, kappa, low, high)
+
+    def _fista(
+        self, matvec: Any, lip: float, kappa: np.ndarray, low: float, high: float
+    ) -> np.ndarray:
+        ns = kappa.shape[0]
         step = 1.0 / (1.02 * lip)
         upper = float(self.B)
         beta = project_box_sum(np.ones(ns), upper, low, high)
-        Kbeta = op.matvec(beta)
+        Kbeta = matvec(beta)
         y, Ky, t = beta, Kbeta, 1.0
         history = [self._objective(Kbeta, beta, kappa)]
         n_iter = 0
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - used after the loop
             new_beta = project_box_sum(y - step * (Ky - kappa), upper, low, high)
-            K_new = op.matvec(new_beta)
+            K_new = matvec(new_beta)
             obj = self._objective(K_new, new_beta, kappa)
             if obj > history[-1]:  # adaptive restart (O'Donoghue & Candès) keeps it monotone
                 t = 1.0
