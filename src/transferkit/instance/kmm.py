@@ -155,8 +155,11 @@ class KMM(BaseWeighter):
     objective_ : float
         :math:`\tfrac12\beta^\top K\beta - \kappa^\top\beta` at the solution.
     n_iter_ : int
-        Solver iterations (``"pgd"``), or 0 for ``"qp"``.
+        FISTA iterations (``"pgd"``, ``"nystroem"``), or 0 for ``"qp"``.
     solver_ : str
+        The solver used (``"auto"`` resolved).
+    n_components_ : int
+        Landmarks used by ``"nystroem"`` (only set by that solver).
 
     References
     ----------
