@@ -82,12 +82,9 @@ def _published_line(row: PublishedRow, tasks: list[str], note_id: int, summary: 
         if ref is None:
             ref = float(np.mean([row.values[t] for t in row_tasks]))
         delta = f"{np.mean(ours) - ref:+.2f}"
-    same = [
-        all(row.matches(t, acc) for acc in summary["per_task"].get(t, []))
-        and bool(summary["per_task"].get(t))
-        for t in row_tasks
-    ]
-    match = f"{sum(same)}/{len(row_tasks)}" if row_tasks else "—"
+    ran = [t for t in row_tasks if summary["per_task"].get(t)]
+    same = [all(row.matches(t, acc) for acc in summary["per_task"][t]) for t in ran]
+    match = f"{sum(same)}/{len(ran)}" if ran else "—"
     kind = "re-computed, **not published**" if row.is_rerun else "published"
     label = f"↳ {row.label} — {kind} [{note_id}]"
     return "| " + " | ".join([label, *cells, avg_text, delta, match]) + " |"
