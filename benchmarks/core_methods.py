@@ -22,8 +22,8 @@ PLAN = {
         ["source_only", "pca"],
         ["coral", "coral_released", "source_only_svm", "source_only_svm_released"],
     ),
-    "digits": (["source_only", "pca"], ["source_only_svm", "coral"]),
-    "coil": (["source_only", "pca"], ["source_only_svm", "coral"]),
+    "digits": (["source_only", "pca"], ["source_only_svm", "source_only_svm_released", "coral"]),
+    "coil": (["source_only", "pca"], ["source_only_svm", "source_only_svm_released", "coral"]),
     "amazon": (
         ["source_only", "pca"],
         ["source_only_svm", "source_only_svm_released", "coral", "coral_released"],

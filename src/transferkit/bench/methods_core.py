@@ -47,9 +47,9 @@ register_method(
         "no adaptation as the released CORAL code runs it: LIBSVM default RBF kernel "
         "(gamma = 1/d), C by 2-fold CV on the source"
     ),
-    suites=["office_caltech_surf", "amazon"],
     published={
         "office_caltech_surf": ["coral2016_t3:NA"],
+        "digits": ["meda2018_t3:SVM"],
         "amazon": ["coral2016_t5:NA"],
     },
 )
