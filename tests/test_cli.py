@@ -89,3 +89,19 @@ def test_datasets_verify_detects_an_altered_and_a_missing_file(data_home, tmp_pa
 def test_datasets_verify_unknown_name():
     result = runner.invoke(app, ["datasets", "verify", "nosuch"])
     assert result.exit_code == 2 and "unknown data set" in result.output
+
+
+def test_bench_ctrl_c_keeps_a_partial_file(tmp_path, fake_suite):
+    from transferkit.bench import register_method, unregister_method
+
+    def interrupt(random_state):
+        raise KeyboardInterrupt
+
+    register_method("ctrl_c", interrupt, description="interrupts", replace=True)
+    try:
+        args = ["bench", "tiny", "-m", "ctrl_c", "-o", str(tmp_path), "--no-progress"]
+        result = runner.invoke(app, args)
+    finally:
+        unregister_method("ctrl_c")
+    assert result.exit_code == 130 and "--resume" in result.output
+    assert json.loads((tmp_path / "tiny.json").read_text())["complete"] is False

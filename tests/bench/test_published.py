@@ -104,6 +104,14 @@ def test_lookup_and_metadata():
     assert "CORAL" in published_sources()
 
 
+def test_printed_precision_is_kept():
+    assert get_published("office_caltech_surf", "jda2013_t2:1NN").decimals == 2
+    row = get_published("office_caltech_surf", "coral2016_t3:CORAL")
+    assert row.decimals == 1
+    assert row.matches("D->W", 100 * 250 / 295)  # 84.75 printed as 84.7
+    assert not row.matches("D->W", 84.76) and not row.matches("nope", 84.7)
+
+
 def test_rerun_rows_are_never_marked_published():
     reruns = published_rows(table="rerun")
     assert reruns and all(r.is_rerun and "not a published number" in r.citation for r in reruns)

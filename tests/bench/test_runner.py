@@ -40,7 +40,7 @@ def test_runs_every_cell_and_writes_json_and_markdown(tmp_path, counting_method,
     got = [c["accuracy"] for c in data["cells"] if c["task"] == "0->3"]
     assert got == [pytest.approx(expected)] * 2
     md = md_path.read_text()
-    assert "| method | 0->1 | 0->2 | 0->3 | avg | Δ avg |" in md
+    assert "| method | 0->1 | 0->2 | 0->3 | avg | Δ avg | = ref |" in md
     assert "**tiny_1nn** (ours, 2 seeds)" in md and "± 0.00" in md
     assert "complete" in md and "1NN on the raw source" in md
 

@@ -46,6 +46,8 @@ class PublishedRow:
         Classifier, dimension, lambda, kernel, normalisation and setting.
     values : dict
         ``task -> accuracy in %`` (tasks named like ``"C->A"``); missing cells absent.
+    decimals : int
+        Decimals printed in the source table (2 for the JDA table, 1 for most others).
     average_printed, average_recomputed : float or None
         The average as printed in the source, and as recomputed from ``values``
         (``None`` when not every task of the row has a value).
@@ -60,6 +62,7 @@ class PublishedRow:
     citation: str
     protocol: dict[str, Any] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
+    decimals: int = 2
     average_printed: float | None = None
     average_recomputed: float | None = None
     source: str = ""
@@ -79,6 +82,11 @@ class PublishedRow:
     def average(self) -> float | None:
         """The printed average when there is one, else the recomputed one."""
         return self.average_printed if self.average_printed is not None else self.average_recomputed
+
+    def matches(self, task: str, accuracy: float) -> bool:
+        """Whether ``accuracy`` rounds to the published value of ``task`` (printed digits)."""
+        value = self.values.get(task)
+        return value is not None and abs(round(accuracy, self.decimals) - value) < 1e-9
 
     def protocol_text(self) -> str:
         """The protocol in one line: ``classifier; dim; lambda; kernel; normalisation``."""
@@ -129,6 +137,7 @@ def _rows() -> tuple[PublishedRow, ...]:
                 citation=citation,
                 protocol=protocol,
                 values=dict(raw["values"]),
+                decimals=int(raw.get("decimals", 2)),
                 average_printed=raw.get("average_printed"),
                 average_recomputed=raw.get("average_recomputed"),
                 source=raw.get("source", ""),

@@ -82,9 +82,12 @@ def _published_line(row: PublishedRow, tasks: list[str], note_id: int, summary: 
         if ref is None:
             ref = float(np.mean([row.values[t] for t in row_tasks]))
         delta = f"{np.mean(ours) - ref:+.2f}"
+    ran = [t for t in row_tasks if summary["per_task"].get(t)]
+    same = [all(row.matches(t, acc) for acc in summary["per_task"][t]) for t in ran]
+    match = f"{sum(same)}/{len(ran)}" if ran else "—"
     kind = "re-computed, **not published**" if row.is_rerun else "published"
     label = f"↳ {row.label} — {kind} [{note_id}]"
-    return "| " + " | ".join([label, *cells, avg_text, delta]) + " |"
+    return "| " + " | ".join([label, *cells, avg_text, delta, match]) + " |"
 
 
 def render_markdown(state: dict[str, Any]) -> str:
@@ -118,10 +121,12 @@ def render_markdown(state: dict[str, Any]) -> str:
         "Our rows show the mean ± sample std over seeds (a single value for one seed). "
         "`avg` is the mean over the suite's tasks, computed per seed and then averaged over "
         "seeds. Rows marked ↳ are the reference numbers this method is compared with; `Δ avg` "
-        "is ours minus the reference, on the reference's tasks.",
+        "is ours minus the reference, on the reference's tasks; `= ref` counts the tasks "
+        "where our accuracy (every seed) rounds to the reference value at its printed "
+        "precision.",
         "",
     ]
-    header = ["method", *tasks, "avg", "Δ avg"]
+    header = ["method", *tasks, "avg", "Δ avg", "= ref"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     notes: list[PublishedRow] = []
     methods_info = state.get("methods", {})
@@ -131,7 +136,9 @@ def render_markdown(state: dict[str, Any]) -> str:
         cells = [_fmt(s["per_task"].get(t, [])) for t in tasks]
         avg = _fmt(s["seed_averages"]) if s["seed_averages"] else "—"
         seeds = f"{s['n_seeds']} seed{'s' if s['n_seeds'] != 1 else ''}"
-        lines.append("| " + " | ".join([f"**{method}** (ours, {seeds})", *cells, avg, ""]) + " |")
+        lines.append(
+            "| " + " | ".join([f"**{method}** (ours, {seeds})", *cells, avg, "", ""]) + " |"
+        )
         for ref in methods_info.get(method, {}).get("published", []):
             row = get_published(suite, ref)
             notes.append(row)

@@ -29,8 +29,9 @@ def list_command(data_home: DataHome = None) -> None:
     home = get_data_home(data_home)
     table = Table(title=f"Data sets (data home: {home})")
     table.add_column("dataset", no_wrap=True)
-    for column in ("description", "domains", "files present"):
-        table.add_column(column)
+    table.add_column("description")
+    table.add_column("domains")
+    table.add_column("files present", no_wrap=True)
     for name, info in sorted(DATASETS.items()):
         present = sum((home / f.path).is_file() for f in info.files)
         table.add_row(
