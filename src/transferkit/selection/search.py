@@ -107,7 +107,7 @@ def _make_splits(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
         cv = StratifiedSourceKFold(int(cv), shuffle=True, random_state=random_state)
-    if not hasattr(cv, "split"):
+    if isinstance(cv, str | bytes) or not hasattr(cv, "split"):
         raise TransferKitInputError(
             "cv must be an int (number of stratified source folds) or a splitter with a "
             f"split(X, y) method such as SourceKFold; got {type(cv).__name__}."
@@ -278,6 +278,7 @@ def select(
     {'C': 1.0}
     """
     crit = get_criterion(criterion)
+    chosen_rule = get_rule(rule)
     table = score_candidates(
         estimator,
         param_grid,
@@ -292,7 +293,6 @@ def select(
         progress=progress,
     )
     name = next(iter(table.scores))
-    chosen_rule = get_rule(rule)
     best = table.choose(name, chosen_rule)
     details = table.scores[name]
     best_estimator = None
