@@ -7,7 +7,9 @@ the same folds share their fits.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +128,7 @@ class SelectionProblem:
     _fold_models: dict[tuple[int, int], Any] = field(default_factory=dict)
     _full_models: dict[int, Any] = field(default_factory=dict)
     _input_weights: dict[int, np.ndarray] = field(default_factory=dict)
+    _feature_weights: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
 
     def fold_model(self, key: int, estimator: Any, fold: int) -> Any:
         """Candidate ``key`` fitted on training fold ``fold`` (source part) and the target."""
@@ -153,6 +156,26 @@ class SelectionProblem:
             fresh = check_weighter(chosen, self.random_state)
             self._input_weights[key] = estimate_weights(fresh, self.X, self.X_target)
         return self._input_weights[key]
+
+    def feature_weights(
+        self,
+        key: tuple[Any, ...],
+        arrays: Sequence[np.ndarray],
+        compute: Callable[[], np.ndarray],
+    ) -> np.ndarray:
+        """Weights computed by ``compute()``, cached by ``key`` and the bytes of ``arrays``.
+
+        Candidates whose feature maps coincide (a grid over the classifier only) then
+        share one density-ratio fit per fold.
+        """
+        digest = hashlib.sha1(usedforsecurity=False)
+        for arr in arrays:
+            digest.update(str(arr.shape).encode())
+            digest.update(np.ascontiguousarray(arr).tobytes())
+        full_key = (*key, digest.hexdigest())
+        if full_key not in self._feature_weights:
+            self._feature_weights[full_key] = compute()
+        return self._feature_weights[full_key]
 
     def forget(self, key: int) -> None:
         """Drop the cached fold models of candidate ``key`` (keeps memory bounded)."""

@@ -209,7 +209,9 @@ class DEV(BaseCriterion):
     :math:`\phi_k(\text{training source})` vs :math:`\phi_k(\text{target})`, where
     :math:`\phi_k` is the model's adapted feature map, and applied to the held-out
     fold. The held-out losses and weights of all folds are pooled into one DEV
-    estimate, as in the paper's single validation set. Score :math:`= -\hat R_{\mathrm{DEV}}`.
+    estimate, as in the paper's single validation set. Candidates that share a
+    feature map (e.g. a grid over the final classifier only) share the weights.
+    Score :math:`= -\hat R_{\mathrm{DEV}}`.
 
     Parameters
     ----------
@@ -250,11 +252,14 @@ class DEV(BaseCriterion):
             if self.feature_space == "model":
                 Zs = model_features(model, problem.X[train], "source")
                 if Zs is not None:
-                    weights = estimate_weights(
-                        check_weighter(weighter, problem.random_state),
-                        Zs,
-                        model_features(model, problem.X_target, "target"),
-                        model_features(model, problem.X[val], "source"),
+                    Zt = model_features(model, problem.X_target, "target")
+                    Zv = model_features(model, problem.X[val], "source")
+                    weights = problem.feature_weights(
+                        (id(weighter), fold),
+                        (Zs, Zt, Zv),
+                        lambda Zs=Zs, Zt=Zt, Zv=Zv: estimate_weights(
+                            check_weighter(weighter, problem.random_state), Zs, Zt, Zv
+                        ),
                     )
             if weights is None:
                 weights = problem.input_weights(self.weighter)[val]
