@@ -37,7 +37,7 @@ from transferkit.selection import score_candidates
 DATASET = "amazon_review_400"
 DOMAINS = {"B": "books", "D": "dvd", "E": "elec", "K": "kitchen"}
 TASKS = [f"{s}-{t}" for s in "BDEK" for t in "BDEK" if s != t]
-C_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
+C_GRID = [1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
 DEFAULT_C = 1.0
 CRITERIA = ["source_cv", "iwcv", "dev", "reverse", "entropy", "snd", "oracle"]
 LABEL_FREE = ["source_cv", "iwcv", "dev", "reverse", "entropy", "snd"]
