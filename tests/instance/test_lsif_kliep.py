@@ -55,8 +55,8 @@ def test_kliep_solution_satisfies_its_constraints_and_kkt():
     assert np.all(grad[~support] <= b[~support] * (1 + 1e-6))
 
 
-def test_kliep_lcv_picks_a_sensible_width(shift2d):
-    est = KLIEP(cv=3).fit(shift2d.X_source, X_target=shift2d.X_target)
+def test_kliep_lcv_picks_a_sensible_width(kliep_fit):
+    est = kliep_fit
     assert est.cv_scores_.shape == (6,)
     assert est.sigma_ == pytest.approx(est.sigma_)  # chosen from the grid
     # the smallest width overfits the held-out likelihood

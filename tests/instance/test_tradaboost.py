@@ -36,9 +36,11 @@ def test_beats_source_and_target_only_and_forgets_misleading_source(seed):
     assert w[other].mean() < 0.7 * w[~other].mean()
 
 
-def test_one_round_follows_the_update_rule():
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_one_round_follows_the_update_rule(dynamic):
     Xs, ys, Xt, _, ytp, _ = _mixed_concepts(0)
-    model = TrAdaBoost(LogisticRegression(), n_estimators=1).fit(Xs, ys, X_target=Xt, y_target=ytp)
+    model = TrAdaBoost(LogisticRegression(), n_estimators=1, dynamic=dynamic)
+    model.fit(Xs, ys, X_target=Xt, y_target=ytp)
     h = model.estimators_[0]
     lab = ytp != -1
     wrong_s = h.predict(Xs) != ys
@@ -46,7 +48,8 @@ def test_one_round_follows_the_update_rule():
     eps = wrong_t.mean()
     assert model.errors_[0] == pytest.approx(eps)
     beta = 1 / (1 + np.sqrt(2 * np.log(400) / 1))
-    w = np.concatenate([beta**wrong_s, (eps / (1 - eps)) ** (-wrong_t.astype(float))])
+    factor = 2 * (1 - eps) if dynamic else 1.0
+    w = np.concatenate([factor * beta**wrong_s, (eps / (1 - eps)) ** (-wrong_t.astype(float))])
     w /= w.sum()
     np.testing.assert_allclose(model.source_weights_, w[:400])
     np.testing.assert_allclose(model.target_weights_, w[400:])

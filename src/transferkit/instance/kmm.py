@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import solve_triangular
+from tqdm.auto import tqdm
 
 from transferkit._validation import (
     TransferKitInputError,
@@ -143,7 +144,9 @@ class KMM(BaseWeighter):
     block_size : int, default=1024
         Rows per kernel block.
     random_state : int, RandomState or None, default=0
-        Seeds the subsample of the median heuristic.
+        Seeds the subsample of the median heuristic and the Nyström landmarks.
+    verbose : bool, default=False
+        Show a progress bar over the solver iterations.
 
     Attributes
     ----------
@@ -190,6 +193,7 @@ class KMM(BaseWeighter):
         n_components: int = 1000,
         block_size: int = 1024,
         random_state: Any = 0,
+        verbose: bool = False,
     ):
         self.sigma = sigma
         self.B = B
@@ -201,6 +205,7 @@ class KMM(BaseWeighter):
         self.n_components = n_components
         self.block_size = block_size
         self.random_state = random_state
+        self.verbose = verbose
 
     def _fit(self, data: ValidatedDomains) -> np.ndarray:
         check_option("solver", self.solver, SOLVERS)
@@ -357,7 +362,9 @@ class KMM(BaseWeighter):
         y, Ky, t = beta, Kbeta, 1.0
         history = [self._objective(Kbeta, beta, kappa)]
         n_iter = 0
+        bar = tqdm(total=self.max_iter, desc="KMM", disable=not self.verbose, leave=False)
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - used after the loop
+            bar.update(1)
             new_beta = project_box_sum(y - step * (Ky - kappa), upper, low, high)
             K_new = matvec(new_beta)
             obj = self._objective(K_new, new_beta, kappa)
@@ -375,6 +382,7 @@ class KMM(BaseWeighter):
             history.append(obj)
             if len(history) > 10 and abs(history[-11] - obj) <= self.tol * max(1.0, abs(obj)):
                 break
+        bar.close()
         self.n_iter_ = n_iter
         self.objective_ = history[-1]
         return beta

@@ -82,6 +82,11 @@ class TrAdaBoost(BaseTransferClassifier):
         Base learner; default ``LogisticRegression(max_iter=1000)``.
     n_estimators : int, default=20
         Boosting rounds :math:`N`.
+    dynamic : bool, default=False
+        Multiply the source update by :math:`C_t = 2(1-\epsilon_t)` (Dynamic
+        TrAdaBoost, Al-Stouhi & Reddy 2011). Without it, the source weights drain
+        into the target whenever the base learner fits the few target samples well
+        (:math:`\epsilon_t \approx 0`), which is common with many features.
     random_state : int, RandomState or None
         Seeds base learners that have a ``random_state``.
 
@@ -98,6 +103,8 @@ class TrAdaBoost(BaseTransferClassifier):
     References
     ----------
     W. Dai, Q. Yang, G.-R. Xue, Y. Yu. *Boosting for Transfer Learning.* ICML 2007.
+    S. Al-Stouhi, C. K. Reddy. *Adaptive Boosting for Transfer Learning using Dynamic
+    Updates.* ECML PKDD 2011.
 
     Examples
     --------
@@ -119,9 +126,16 @@ class TrAdaBoost(BaseTransferClassifier):
 
     _requires_target_labels = True
 
-    def __init__(self, estimator: Any = None, n_estimators: int = 20, random_state: Any = None):
+    def __init__(
+        self,
+        estimator: Any = None,
+        n_estimators: int = 20,
+        dynamic: bool = False,
+        random_state: Any = None,
+    ):
         self.estimator = estimator
         self.n_estimators = n_estimators
+        self.dynamic = dynamic
         self.random_state = random_state
 
     def _fit(self, data: ValidatedDomains) -> None:
@@ -145,7 +159,10 @@ class TrAdaBoost(BaseTransferClassifier):
             errors.append(err)
             err_c = min(max(err, EPS), 0.499)
             beta_t = err_c / (1.0 - err_c)
-            w[:n] *= beta ** wrong[:n]
+            # dynamic: Al-Stouhi & Reddy's factor C_t = 2 (1 - eps_t) stops the source
+            # weights from draining into the target when the target error is small
+            factor = 2.0 * (1.0 - err_c) if self.dynamic else 1.0
+            w[:n] *= factor * beta ** wrong[:n]
             w[n:] *= beta_t ** (-wrong[n:])
             w /= w.sum()  # rescaling leaves p^t unchanged and avoids overflow
             self.estimators_.append(h)
