@@ -284,7 +284,9 @@ class MEDA(BaseTransferClassifier):
         else:
             check_positive("mu", self.mu, strict=False)
             if self.mu > 1:
-                raise TransferKitInputError(f"mu must lie in [0, 1] or be 'adaptive'; got {self.mu}.")
+                raise TransferKitInputError(
+                    f"mu must lie in [0, 1] or be 'adaptive'; got {self.mu}."
+                )
 
     def _embed(self, X: np.ndarray) -> np.ndarray:
         return _normalise_rows(self.gfk_.transform(X))

@@ -355,9 +355,7 @@ class GFK(BaseAdapter):
         self.components_source_ = pca_basis(Xs, d)
         self.components_target_ = pca_basis(Xt, d)
         Z, core = _geodesic_factors(self.components_source_, self.components_target_)
-        self.principal_angles_ = principal_angles(
-            self.components_source_, self.components_target_
-        )
+        self.principal_angles_ = principal_angles(self.components_source_, self.components_target_)
         self.embedding_ = Z @ symmetric_power(core, 0.5)
 
     @property
