@@ -43,6 +43,10 @@ def proxy_a_distance(X_source: Any, X_target: Any, *, C: float = 1.0) -> float:
     """
     Xs = check_matrix(X_source, "X_source", min_samples=0)
     Xt = check_matrix(X_target, "X_target", min_samples=0, n_features=Xs.shape[1])
+    return _proxy_a_distance(Xs, Xt, C)
+
+
+def _proxy_a_distance(Xs: np.ndarray, Xt: np.ndarray, C: float = 1.0) -> float:
     if Xs.shape[0] == 0 or Xt.shape[0] == 0:
         return 2.0
     X = np.vstack([Xs, Xt])
@@ -86,8 +90,27 @@ def adaptive_balance_factor(
         raise TransferKitInputError(
             "y_source / y_target_pseudo must have one label per row of X_source / X_target."
         )
-    d_marginal = proxy_a_distance(Xs, Xt)
-    d_classes = [proxy_a_distance(Xs[ys == c], Xt[yt == c]) for c in np.unique(ys)]
+    return _balance_factor(Xs, ys, Xt, yt, _proxy_a_distance(Xs, Xt), {})
+
+
+def _balance_factor(
+    Xs: np.ndarray,
+    ys: np.ndarray,
+    Xt: np.ndarray,
+    yt: np.ndarray,
+    d_marginal: float,
+    cache: dict[tuple[Any, bytes], float],
+) -> float:
+    """:func:`adaptive_balance_factor` with a fixed marginal distance and a cache of the
+    class-wise distances (keyed by class and its pseudo-labelled target rows), so that
+    MEDA's iterations refit only the classes whose pseudo-labels changed."""
+    d_classes = []
+    for c in np.unique(ys):
+        rows = np.flatnonzero(yt == c)
+        key = (c, rows.tobytes())
+        if key not in cache:
+            cache[key] = _proxy_a_distance(Xs[ys == c], Xt[rows])
+        d_classes.append(cache[key])
     d_conditional = float(np.mean(d_classes))
     total = d_marginal + d_conditional
     if total == 0:
@@ -338,10 +361,13 @@ class MEDA(BaseTransferClassifier):
         base_rhs = linalg.lu_solve(lu, Y, check_finite=False)  # B^{-1} E Y
 
         self.mu_history_: list[float] = []
+        if self.mu == "adaptive":
+            d_marginal = _proxy_a_distance(Zs, Zt)  # the embedding is fixed: computed once
+            cache: dict[tuple[Any, bytes], float] = {}
         steps = tqdm(range(self.max_iter), desc="MEDA", disable=not self.verbose, leave=False)
         for _ in steps:
             if self.mu == "adaptive":
-                mu = adaptive_balance_factor(Zs, y_idx, Zt, pseudo)
+                mu = _balance_factor(Zs, y_idx, Zt, pseudo, d_marginal, cache)
             else:
                 mu = float(self.mu)
             self.mu_history_.append(mu)
