@@ -1,8 +1,17 @@
-"""The ``transferkit`` command line (typer)."""
+"""The ``transferkit`` command line (typer).
+
+Each command's body lives in its own module under :mod:`transferkit.commands`; this
+file only wires them in. To add a command ``foo``: write
+``transferkit/commands/foo.py`` with a function ``foo(...)`` and add
+``app.command("foo")(foo.foo)`` below (or ``app.add_typer(foo.app, name="foo")`` for a
+group of sub-commands).
+"""
 
 from __future__ import annotations
 
 import typer
+
+from transferkit.commands import bench, datasets, demo
 
 app = typer.Typer(
     name="transferkit",
@@ -16,39 +25,9 @@ def main() -> None:
     """transferkit: transfer learning with honest benchmarks."""
 
 
-@app.command()
-def demo(
-    seed: int = typer.Option(0, help="Seed of the source/target split and label sampling."),
-    labels_per_class: int = typer.Option(3, help="Labelled target samples per class."),
-) -> None:
-    """Source-only vs CORAL on digits re-scanned by a different device (no download)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from transferkit.demo import run_demo
-
-    console = Console()
-    console.print(
-        "[bold]transferkit demo[/bold]: scikit-learn digits; the target half is re-scanned "
-        "with a blurrier, non-linear sensor (Gaussian blur 0.8 px, gamma 0.5). "
-        "Classifier: logistic regression."
-    )
-    with console.status("fitting source-only, joint PCA, CORAL and target-only models..."):
-        rows = run_demo(random_state=seed, labels_per_class=labels_per_class)
-    table = Table(title="Target accuracy (unlabelled target samples)")
-    table.add_column("method")
-    table.add_column("target labels used", justify="right")
-    table.add_column("accuracy", justify="right")
-    baseline = rows[0].target_accuracy
-    for row in rows:
-        gain = row.target_accuracy - baseline
-        table.add_row(
-            row.method,
-            row.uses_target_labels,
-            f"{100 * row.target_accuracy:.1f}%"
-            + (f" ({100 * gain:+.1f})" if row is not rows[0] else ""),
-        )
-    console.print(table)
+app.command("bench")(bench.bench)
+app.add_typer(datasets.app, name="datasets")
+app.command("demo")(demo.demo)
 
 
 if __name__ == "__main__":  # pragma: no cover
