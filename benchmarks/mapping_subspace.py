@@ -262,9 +262,16 @@ def main() -> None:
     parser.add_argument("--suites", default=",".join(DEFAULT_SUITES))
     parser.add_argument("--methods", default="", help="comma-separated subset (default: all)")
     parser.add_argument("--output", default=str(RESULTS))
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the markdown from the JSON file"
+    )
     args = parser.parse_args()
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        state = json.loads((out / "mapping_subspace.json").read_text())
+        (out / "mapping_subspace.md").write_text(render(state))
+        return
     methods = [m for m in args.methods.split(",") if m] or None
     run(args.suites.split(","), methods, out)
 
