@@ -138,3 +138,18 @@ def test_grid_search_with_target_as_fit_parameter(shifted_blobs):
     Xt_same = Xt[np.arange(len(Xs)) % len(Xt)]
     search.fit(Xs, ys, X_target=TargetDomain(Xt_same))
     assert search.best_estimator_.transfer_.covariance_target_.shape == (3, 3)
+
+
+@pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])
+def test_every_estimator_works_inside_grid_search(name, cls, shifted_blobs):
+    from transferkit import make_transfer_pipeline
+
+    Xs, ys, Xt, yt = shifted_blobs
+    est = build(cls)
+    if isinstance(est, BaseAdapter | BaseWeighter):
+        est = make_transfer_pipeline(est, LogisticRegression(max_iter=200))
+    y_partial = np.full_like(yt, -1)
+    y_partial[::3] = yt[::3]
+    search = GridSearchCV(est, [{}], cv=2, error_score="raise")
+    search.fit(Xs, ys, X_target=TargetDomain(Xt, y_partial))
+    assert search.predict(Xt).shape == (len(Xt),)

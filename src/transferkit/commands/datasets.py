@@ -28,7 +28,8 @@ def list_command(data_home: DataHome = None) -> None:
 
     home = get_data_home(data_home)
     table = Table(title=f"Data sets (data home: {home})")
-    for column in ("dataset", "description", "domains", "files present"):
+    table.add_column("dataset", no_wrap=True)
+    for column in ("description", "domains", "files present"):
         table.add_column(column)
     for name, info in sorted(DATASETS.items()):
         present = sum((home / f.path).is_file() for f in info.files)
@@ -59,8 +60,9 @@ def verify_command(
         )
         raise typer.Exit(2)
     table = Table(title=f"SHA-256 check (data home: {home})")
-    for column in ("dataset", "file", "status"):
-        table.add_column(column)
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("status", no_wrap=True)
     problems = []
     for name in selected:
         for status in verify_dataset(name, data_home):
