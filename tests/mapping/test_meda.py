@@ -92,6 +92,8 @@ def test_proxy_a_distance_and_adaptive_mu(rng):
     assert adaptive_balance_factor(X, y, X + 20.0, y) == pytest.approx(0.5)
     # identical domains with scrambled pseudo-labels: d_M ~ 0, so mu -> 1
     assert adaptive_balance_factor(X, y, X, y[::-1]) > 0.8
+    with pytest.raises(TransferKitInputError, match="one label per row"):
+        adaptive_balance_factor(X, y[:10], X, y)
 
 
 def test_meda_matches_published_surf_cell(data_home):

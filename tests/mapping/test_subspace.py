@@ -115,6 +115,10 @@ def test_sdm_dimension_on_orthogonal_domains(rng):
     # identical domains never disagree: the search runs to the end
     assert subspace_disagreement_dimension(Xs, Xs, max_dim=3) == 3
     assert GFK(n_components="sdm").fit(Xs, X_target=Xt).n_components_ == 2
+    with pytest.raises(TransferKitInputError, match="max_dim"):
+        subspace_disagreement_dimension(Xs, Xt, max_dim=0)
+    with pytest.raises(TransferKitInputError, match="at least 2"):
+        subspace_disagreement_dimension(Xs[:1], Xt)
 
 
 def _gfk_1nn_accuracy(source, target, dim):
