@@ -17,8 +17,29 @@ from transferkit._validation import (
 from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
 from transferkit.baselines import SourceOnly, TargetOnly
 from transferkit.compat import split_sample_domain
-from transferkit.mapping import CORAL, JointPCA
+from transferkit.instance import (
+    KLIEP,
+    KMM,
+    ULSIF,
+    DiscriminativeDensityRatio,
+    ImportanceWeighted,
+    RuLSIF,
+    TrAdaBoost,
+    TrAdaBoostR2,
+)
+from transferkit.mapping import CORAL, GFK, MEDA, JointPCA, SubspaceAlignment
 from transferkit.pipeline import TransferPipeline, make_transfer_pipeline, source_domain_scorer
+from transferkit.selection import (
+    DEV,
+    IWCV,
+    SND,
+    PredictionEntropy,
+    ReverseValidation,
+    SourceKFold,
+    StratifiedSourceKFold,
+    score_candidates,
+    select,
+)
 
 __version__ = "0.1.0"
 
@@ -27,18 +48,38 @@ __all__ = [
     "BaseTransferClassifier",
     "BaseWeighter",
     "CORAL",
+    "DEV",
+    "DiscriminativeDensityRatio",
     "DomainMismatchError",
+    "GFK",
+    "ImportanceWeighted",
+    "IWCV",
     "JointPCA",
+    "KLIEP",
+    "KMM",
     "LabelError",
+    "make_transfer_pipeline",
+    "MEDA",
     "MemoryBudgetError",
+    "PredictionEntropy",
+    "ReverseValidation",
+    "RuLSIF",
+    "score_candidates",
+    "seed_everything",
+    "select",
+    "SND",
+    "source_domain_scorer",
+    "SourceKFold",
     "SourceOnly",
+    "split_sample_domain",
+    "StratifiedSourceKFold",
+    "SubspaceAlignment",
     "TargetDomain",
     "TargetOnly",
+    "TrAdaBoost",
+    "TrAdaBoostR2",
     "TransferKitInputError",
     "TransferPipeline",
+    "ULSIF",
     "WeightCollapseWarning",
-    "make_transfer_pipeline",
-    "seed_everything",
-    "source_domain_scorer",
-    "split_sample_domain",
 ]
