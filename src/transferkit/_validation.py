@@ -30,6 +30,7 @@ __all__ = [
     "TargetDomain",
     "check_matrix",
     "check_labels",
+    "check_regression_targets",
     "check_source_target",
     "check_target_labels",
     "check_option",
@@ -280,6 +281,44 @@ def check_labels(
     return arr
 
 
+def check_regression_targets(
+    y: Any, n_samples: int, name: str = "y", *, allow_unlabelled: bool = False
+) -> np.ndarray:
+    """Validate continuous regression targets and return them as a new float array.
+
+    With ``allow_unlabelled=True``, ``NaN`` marks an unlabelled sample (``-1`` is a
+    legitimate value of a regression target, so it cannot serve as the marker).
+
+    Examples
+    --------
+    >>> check_regression_targets([0.5, -1.0, 2], 3)
+    array([ 0.5, -1. ,  2. ])
+    """
+    if y is None:
+        raise LabelError(f"{name} is required: this method needs the targets of the samples.")
+    arr = np.array(_to_numpy(y), copy=True)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr.ravel()
+    if arr.ndim != 1:
+        raise LabelError(f"{name} must be 1-D (n_samples,); got shape {arr.shape}.")
+    if arr.shape[0] != n_samples:
+        raise LabelError(
+            f"{name} has {arr.shape[0]} values but the matching X has {n_samples} rows; "
+            "pass exactly one target per sample."
+        )
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise LabelError(
+            f"{name} must hold numbers for regression; got dtype {arr.dtype}."
+        ) from exc
+    bad = np.isinf(arr) if allow_unlabelled else ~np.isfinite(arr)
+    if bad.any():
+        hint = " (use NaN to mark unlabelled target samples)" if allow_unlabelled else ""
+        raise LabelError(f"{name} contains {int(bad.sum())} non-finite value(s){hint}.")
+    return arr
+
+
 def _unwrap_target(X_target: Any, y_target: Any) -> tuple[Any, Any]:
     if isinstance(X_target, TargetDomain):
         if y_target is not None and X_target.y is not None:
@@ -311,6 +350,8 @@ def check_target_labels(
 
 
 def _labelled_mask(y: np.ndarray) -> np.ndarray:
+    if y.dtype.kind == "f":  # regression targets: NaN marks an unlabelled sample
+        return ~np.isnan(y)
     if y.dtype.kind in "iu":
         return y != -1
     if y.dtype.kind in "US":
@@ -354,6 +395,7 @@ def check_source_target(
     min_classes: int = 2,
     min_target_samples: int = 1,
     min_source_samples: int = 1,
+    classification: bool = True,
 ) -> ValidatedDomains:
     """Validate a source/target pair as received by ``fit``.
 
@@ -376,6 +418,10 @@ def check_source_target(
         Minimum number of distinct source classes (set 0 to skip).
     min_target_samples, min_source_samples : int
         Minimum numbers of rows.
+    classification : bool
+        ``False`` for regressors: ``y`` and ``y_target`` are continuous targets
+        (:func:`check_regression_targets`), ``NaN`` marks an unlabelled target sample,
+        and ``classes`` is None.
 
     Returns
     -------
@@ -397,9 +443,12 @@ def check_source_target(
             raise LabelError(
                 "y (source labels) is required by this method; pass fit(X, y, X_target=...)."
             )
-        ys = check_labels(y, Xs.shape[0], "y (source labels)")
-        classes = np.unique(ys)
-        if min_classes and classes.size < min_classes:
+        if not classification:
+            ys = check_regression_targets(y, Xs.shape[0], "y (source targets)")
+        else:
+            ys = check_labels(y, Xs.shape[0], "y (source labels)")
+            classes = np.unique(ys)
+        if classification and min_classes and classes.size < min_classes:
             raise LabelError(
                 f"y (source labels) has {classes.size} class(es) {classes.tolist()}; at least "
                 f"{min_classes} are needed to learn a classifier."
@@ -425,11 +474,15 @@ def check_source_target(
                 "domains must share one feature space (use the federated or heterogeneous "
                 "methods for different feature spaces)."
             )
-        yt = check_target_labels(y_target, Xt.shape[0], classes)
+        if classification:
+            yt = check_target_labels(y_target, Xt.shape[0], classes)
+        elif y_target is not None:
+            yt = check_regression_targets(y_target, Xt.shape[0], "y_target", allow_unlabelled=True)
     if require_target_labels and (yt is None or not labelled_mask(yt, Xt.shape[0]).any()):
         raise LabelError(
-            "This method needs labelled target samples: pass y_target (use -1 for the "
-            "unlabelled ones)."
+            "This method needs labelled target samples: pass y_target (use "
+            + ("-1" if classification else "NaN")
+            + " for the unlabelled ones)."
         )
     return ValidatedDomains(Xs, ys, Xt, yt, classes)
 

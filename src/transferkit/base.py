@@ -49,6 +49,7 @@ class TransferMixin:
     _requires_target: bool = True
     _requires_target_labels: bool = False
     _min_classes: int = 2
+    _classification: bool = True  # False: continuous y (regressors), NaN = unlabelled target
 
     def _validate_domains(self, X: Any, y: Any, X_target: Any, y_target: Any) -> ValidatedDomains:
         return check_source_target(
@@ -60,6 +61,7 @@ class TransferMixin:
             require_target=self._requires_target,
             require_target_labels=self._requires_target_labels,
             min_classes=self._min_classes if self._requires_source_labels else 0,
+            classification=self._classification,
         )
 
     def _check_fitted_input(self, X: Any, name: str = "X") -> np.ndarray:

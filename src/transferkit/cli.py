@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from transferkit.commands import bench, datasets
+from transferkit.commands import bench, datasets, demo
 
 app = typer.Typer(
     name="transferkit",
@@ -27,7 +27,7 @@ def main() -> None:
 
 app.command("bench")(bench.bench)
 app.add_typer(datasets.app, name="datasets")
-# `transferkit demo` is wired in here as well (app.command("demo")(demo.demo)).
+app.command("demo")(demo.demo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,67 @@
+"""Label-free model selection: choose hyper-parameters without target labels.
+
+Criteria (larger score = better): :class:`IWCV` (importance-weighted cross-validation),
+:class:`DEV` (deep embedded validation with a control variate),
+:class:`ReverseValidation`, :class:`PredictionEntropy`, :class:`SND` (soft
+neighbourhood density), plus :class:`SourceCV` (no shift correction) and
+:class:`TargetOracle` (needs target labels; an upper bound). Domain-aware splitters
+(:class:`SourceKFold`, :class:`StratifiedSourceKFold`) keep the target out of the
+validation folds, and :func:`select` runs a grid through a criterion and a selection
+rule (:class:`BestScore`, :class:`OneStandardError`).
+"""
+
+from transferkit.selection.criteria import (
+    DEV,
+    IWCV,
+    SND,
+    BaseCriterion,
+    CriterionScore,
+    PredictionEntropy,
+    ReverseValidation,
+    SourceCV,
+    TargetOracle,
+    get_criterion,
+)
+from transferkit.selection.rules import BaseRule, BestScore, OneStandardError, get_rule
+from transferkit.selection.scores import (
+    DevRisk,
+    dev_risk,
+    importance_weighted_risk,
+    prediction_entropy,
+    soft_neighbourhood_density,
+)
+from transferkit.selection.search import (
+    CandidateScores,
+    SelectionResult,
+    score_candidates,
+    select,
+)
+from transferkit.selection.splitters import SourceKFold, StratifiedSourceKFold
+
+__all__ = [
+    "DEV",
+    "IWCV",
+    "SND",
+    "BaseCriterion",
+    "BaseRule",
+    "BestScore",
+    "CandidateScores",
+    "CriterionScore",
+    "DevRisk",
+    "OneStandardError",
+    "PredictionEntropy",
+    "ReverseValidation",
+    "SelectionResult",
+    "SourceCV",
+    "SourceKFold",
+    "StratifiedSourceKFold",
+    "TargetOracle",
+    "dev_risk",
+    "get_criterion",
+    "get_rule",
+    "importance_weighted_risk",
+    "prediction_entropy",
+    "score_candidates",
+    "select",
+    "soft_neighbourhood_density",
+]
