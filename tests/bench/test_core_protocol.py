@@ -9,7 +9,8 @@ from transferkit.bench.report import summarise
 @pytest.fixture(scope="module")
 def surf_results(data_home, tmp_path_factory):
     out = tmp_path_factory.mktemp("surf")
-    run_benchmark("office_caltech_surf", ["source_only", "pca"], output_dir=out, progress=False)
+    methods = ["source_only", "pca"]
+    run_benchmark("office_caltech_surf", methods, output_dir=out, progress=False, memory="none")
     return out, load_results(result_paths("office_caltech_surf", out)[0])
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import LinearSVC
 
 from transferkit.baselines import SourceOnly
 from transferkit.bench.protocols import CORALReleasedKernelSVM, linear_svm_cv, rbf_svm_cv
@@ -10,7 +13,16 @@ from transferkit.bench.registry import register_method
 from transferkit.mapping import CORAL, JointPCA
 from transferkit.pipeline import make_transfer_pipeline
 
-__all__: list[str] = []
+__all__ = ["linear_svm"]
+
+
+def linear_svm(random_state: Any = None, C: float = 1.0) -> LinearSVC:
+    """liblinear linear SVM (squared hinge, primal solver), kept for the entries that use it.
+
+    The CORAL entries use :func:`~transferkit.bench.protocols.linear_svm_cv` instead
+    (LIBSVM with C chosen by source CV, the CORAL paper's protocol).
+    """
+    return LinearSVC(C=C, dual=False, max_iter=5000, random_state=random_state)
 
 
 def _one_nn() -> KNeighborsClassifier:
