@@ -116,6 +116,31 @@ class Backbone(nn.Module):
         x = self.forward_stages(x)
         return x.mean(dim=(2, 3)) if x.dim() == 4 else x.flatten(1)
 
+    def split(self, k: int) -> tuple[nn.Sequential, Backbone]:
+        """Split into a frozen-able prefix and a :class:`Backbone` of the last ``k`` stages.
+
+        Both share the modules (and weights) of ``self``. When the prefix is frozen (a
+        linear probe or :class:`~transferkit.finetune.LastKStages` policy without
+        augmentation), its output can be computed once and the suffix trained on it:
+        the same optimisation, without repeating the frozen forward passes.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from transferkit.finetune import SmallCNN
+        >>> bb = SmallCNN(widths=(4, 8, 16)).eval()
+        >>> prefix, top = bb.split(1)
+        >>> x = torch.rand(2, 1, 16, 16)
+        >>> bool(torch.allclose(top(prefix(x)), bb(x)))
+        True
+        """
+        names = self.stage_names
+        if not isinstance(k, int) or not 1 <= k <= len(names):
+            raise ValueError(f"k must be an integer in [1, {len(names)}]; got {k!r}.")
+        prefix = nn.Sequential(*[self.stages[n] for n in names[: len(names) - k]])
+        top = Backbone([(n, self.stages[n]) for n in names[len(names) - k :]], self.out_features)
+        return prefix, top
+
     def predict_pretrained(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of the head the weights were trained with (e.g. ImageNet classes)."""
         if self.pretrained_head is None:
@@ -256,7 +281,9 @@ def state_dict_sha256(module_or_state: nn.Module | dict[str, torch.Tensor]) -> s
     >>> state_dict_sha256(a) == state_dict_sha256(a.state_dict())
     True
     """
-    state = module_or_state.state_dict() if isinstance(module_or_state, nn.Module) else module_or_state
+    state = (
+        module_or_state.state_dict() if isinstance(module_or_state, nn.Module) else module_or_state
+    )
     h = hashlib.sha256()
     for key in sorted(state):
         t = state[key].detach().cpu().contiguous()

@@ -41,7 +41,7 @@ POOLS = ("avg", "max", "avgmax")
 
 def _resolve_layers(backbone: nn.Module, layers: Sequence[str] | str | None) -> list[str]:
     if layers is None:
-        return [backbone.stage_names[-1]] if isinstance(backbone, Backbone) else [""]
+        return ["stages." + backbone.stage_names[-1]] if isinstance(backbone, Backbone) else [""]
     if isinstance(layers, str):
         layers = [layers]
     layers = list(layers)

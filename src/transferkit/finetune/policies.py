@@ -197,7 +197,7 @@ class GradualUnfreezing(FineTunePolicy):
 
     def trainable_stages(self, n_stages: int, epoch: int) -> int:
         check_positive("epochs_per_stage", self.epochs_per_stage, integer=True)
-        return int(epoch) // int(self.epochs_per_stage)
+        return min(n_stages, int(epoch) // int(self.epochs_per_stage))
 
     def stage_lr(self, lr: float, depth_from_top: int) -> float:
         return float(lr * self.decay**depth_from_top)

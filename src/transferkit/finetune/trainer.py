@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 from tqdm.auto import tqdm
 
 from transferkit._validation import check_option, check_positive

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: N812
 
 __all__ = ["as_images", "compose", "imagenet_scale", "resize", "to_rgb", "random_shift"]
 
