@@ -17,7 +17,9 @@ Protocol (3 seeds; everything below is measured by this script):
 * regularisers (few-label regime k = 1, 5, 10): plain full fine-tuning vs L2-SP
   (alpha=0.1, beta=0.01, no weight decay) vs BSS (eta=0.001, k=1).
 
-Run: ``python benchmarks/finetune_mnist_usps.py`` (about 5-10 min on 1 CPU core).
+Run: ``python benchmarks/finetune_mnist_usps.py`` (about 10 CPU-minutes), or one process
+per seed, ``--seed-list 0`` / ``1`` / ``2``, then ``--report-only`` to aggregate the stored
+runs (``benchmarks/results/finetune_mnist_usps_runs/seed*.json``).
 Writes ``benchmarks/results/finetune_mnist_usps.{md,json,png}`` and
 ``benchmarks/results/finetune_regularizers.{md,json}``.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import math
 import sys
 import time
@@ -89,9 +92,22 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--pretrain-epochs", type=int, default=15)
     ap.add_argument("--quick", action="store_true", help="1 seed, shots 1 and 10 (smoke run)")
+    ap.add_argument(
+        "--seed-list",
+        type=int,
+        nargs="+",
+        help="run only these seeds and store their runs (to run seeds in parallel processes)",
+    )
+    ap.add_argument(
+        "--report-only", action="store_true", help="aggregate the stored runs of all seeds"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     seeds = list(range(1 if args.quick else args.seeds))
+    if args.report_only:
+        return report_stored(seeds, args)
+    if args.seed_list:
+        seeds = list(args.seed_list)
     shots = (1, 10) if args.quick else SHOTS
     reg_shots = (1,) if args.quick else REG_SHOTS
 
@@ -102,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     reg_rows: list[dict] = []
     t0 = time.perf_counter()
     for seed in seeds:
+        t_seed = time.perf_counter()
         seed_everything(seed)
         src = TransferNet(SmallCNN(in_channels=1), n_classes=10)
         train_net(
@@ -179,8 +196,40 @@ def main(argv: list[str] | None = None) -> None:
                 + f" ({time.perf_counter() - t0:.0f}s)",
                 flush=True,
             )
-    elapsed = time.perf_counter() - t0
-    report(rows, reg_rows, seeds, shots, reg_shots, elapsed, args)
+        if not args.quick:
+            store_seed(seed, rows, reg_rows, time.perf_counter() - t_seed)
+    if args.quick:
+        report(rows, reg_rows, seeds, shots, reg_shots, time.perf_counter() - t0, args)
+    elif not args.seed_list:
+        report_stored(seeds, args)
+
+
+RUNS = RESULTS / "finetune_mnist_usps_runs"
+
+
+def store_seed(seed, rows, reg_rows, elapsed) -> None:
+    RUNS.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "seed": seed,
+        "elapsed_s": elapsed,
+        "environment": environment(),
+        "rows": [r for r in rows if r["seed"] == seed],
+        "reg_rows": [r for r in reg_rows if r["seed"] == seed],
+    }
+    (RUNS / f"seed{seed}.json").write_text(json.dumps(payload, indent=1) + "\n")
+
+
+def report_stored(seeds, args) -> None:
+    rows, reg_rows, elapsed = [], [], 0.0
+    for seed in seeds:
+        path = RUNS / f"seed{seed}.json"
+        if not path.is_file():
+            raise SystemExit(f"{path} is missing: run with --seed-list {seed} first.")
+        d = json.loads(path.read_text())
+        rows += d["rows"]
+        reg_rows += d["reg_rows"]
+        elapsed += d["elapsed_s"]
+    report(rows, reg_rows, seeds, SHOTS, REG_SHOTS, elapsed, args)
 
 
 def src_only_on(net, X, y) -> float:
@@ -217,7 +266,7 @@ def report(rows, reg_rows, seeds, shots, reg_shots, elapsed, args) -> None:
     md = (
         f"""# Parameter transfer MNIST -> USPS: source-pretrained vs scratch
 
-Produced by `benchmarks/finetune_mnist_usps.py` ({len(seeds)} seeds, {elapsed:.0f} s on
+Produced by `benchmarks/finetune_mnist_usps.py` ({len(seeds)} seeds, {elapsed:.0f} s of run time on
 {env["threads"]} CPU thread(s), torch {env["torch"]}, {env["date_utc"]} UTC).
 USPS test accuracy (%) on the USPS images that were not labelled, mean ± std over seeds.
 Protocol: see the script's docstring (small CNN pre-trained on 2000 MNIST digits; new

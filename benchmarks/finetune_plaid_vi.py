@@ -24,7 +24,8 @@ Metric: macro-F1 on the held-out fold, mean ± std over the 15 fold x seed runs.
 subset has no house ids, so folds are not house-disjoint (PLAID papers that split by house
 report lower numbers).
 
-Run: ``python benchmarks/finetune_plaid_vi.py`` (``--full`` adds full fine-tuning, which
+Run: ``python benchmarks/finetune_plaid_vi.py`` (or ``--seed-list 0`` / ``1`` / ``2`` in
+parallel processes, then ``--report-only``; ``--full`` adds full fine-tuning, which
 is too slow for the shared 1-core CI machine and is not in the committed table).
 Writes ``benchmarks/results/finetune_plaid_vi.{md,json,png}``.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import sys
 import time
 from pathlib import Path
@@ -106,9 +108,22 @@ def main(argv: list[str] | None = None) -> None:
         help="also fine-tune every stage (slow on a shared CPU: not in the committed table)",
     )
     ap.add_argument("--quick", action="store_true", help="1 seed, 2 folds run, no files written")
+    ap.add_argument(
+        "--seed-list",
+        type=int,
+        nargs="+",
+        help="run only these seeds and store their runs (to run seeds in parallel processes)",
+    )
+    ap.add_argument(
+        "--report-only", action="store_true", help="aggregate the stored runs of all seeds"
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     seeds = [0] if args.quick else list(range(args.seeds))
+    if args.report_only:
+        return report_stored(seeds, args)
+    if args.seed_list:
+        seeds = list(args.seed_list)
 
     plaid = load_plaid_subset()
     y = plaid.labels
@@ -212,7 +227,35 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
     timings["total_s"] = time.perf_counter() - t0
-    report(rows, timings, seeds, args)
+    if args.quick:
+        report(rows, timings, seeds, args)
+        return
+    RUNS.mkdir(parents=True, exist_ok=True)
+    for seed in seeds:
+        payload = {
+            "seed": seed,
+            "timings": timings,
+            "environment": environment(),
+            "rows": [r for r in rows if r["seed"] == seed],
+        }
+        (RUNS / f"seed{seed}.json").write_text(json.dumps(payload, indent=1) + "\n")
+    if not args.seed_list:
+        report_stored(list(range(args.seeds)), args)
+
+
+RUNS = RESULTS / "finetune_plaid_vi_runs"
+
+
+def report_stored(seeds, args) -> None:
+    rows, total = [], 0.0
+    for seed in seeds:
+        path = RUNS / f"seed{seed}.json"
+        if not path.is_file():
+            raise SystemExit(f"{path} is missing: run with --seed-list {seed} first.")
+        d = json.loads(path.read_text())
+        rows += d["rows"]
+        total += d["timings"]["total_s"]
+    report(rows, {"total_s": total}, seeds, args)
 
 
 def report(rows, timings, seeds, args) -> None:
@@ -236,7 +279,7 @@ def report(rows, timings, seeds, args) -> None:
         f"""# ImageNet-pretrained EfficientNet-Lite0 on PLAID V-I images
 
 Produced by `benchmarks/finetune_plaid_vi.py` ({args.folds}-fold stratified CV x
-{len(seeds)} seeds, {timings["total_s"]:.0f} s in all on {env["threads"]} CPU thread(s),
+{len(seeds)} seeds, {timings["total_s"]:.0f} s of run time on {env["threads"]} CPU thread(s),
 torch {env["torch"]}, {env["date_utc"]} UTC). 250 PLAID 2018 events, 12 appliances, binary
 32x32 V-I images (64x64 RGB for the ImageNet network). Macro-F1 on the held-out folds,
 mean ± std over folds and seeds. Folds are not house-disjoint (no house ids in this subset).

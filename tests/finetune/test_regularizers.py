@@ -66,7 +66,8 @@ def test_l2sp_keeps_weights_near_start():
         w0 = [p.detach().clone() for p in net.backbone.parameters()]
         train_net(net, X, y, regularizer=reg, epochs=8, lr=1e-2, progress=False)
         dist[name] = sum(
-            float(((p - q) ** 2).sum()) for p, q in zip(net.backbone.parameters(), w0, strict=True)
+            float(((p.detach() - q) ** 2).sum())
+            for p, q in zip(net.backbone.parameters(), w0, strict=True)
         )
     assert dist["l2sp"] < 0.5 * dist["plain"]
 

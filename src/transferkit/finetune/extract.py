@@ -20,6 +20,7 @@ the data, the backbone weights, the layers, the pooling and the input transform'
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,7 @@ def extract_features(
     out = torch.cat(chunks).numpy().astype(np.float32)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npy")
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp.npy")  # atomic across processes
         np.save(tmp, out)
         tmp.replace(cache_file)
     return out
