@@ -292,7 +292,8 @@ Produced by `benchmarks/finetune_plaid_vi.py` ({args.folds}-fold stratified CV x
 {len(seeds)} seeds; {timings["total_s"]:.0f} s of summed wall-clock time on a heavily shared
 CPU, {env["threads"]} thread per process; torch {env["torch"]}, {env["date_utc"]} UTC).
 250 PLAID 2018 events, 12 appliances, binary 32x32 V-I images (64x64 RGB for the
-ImageNet network). Macro-F1 on the held-out folds, mean ± std over folds and seeds. Folds are not house-disjoint (no house ids in this subset).
+ImageNet network). Macro-F1 on the held-out folds, mean ± std over folds and seeds.
+Folds are not house-disjoint (no house ids in this subset).
 
 """
         + "\n".join(lines)
