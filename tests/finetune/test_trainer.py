@@ -58,6 +58,18 @@ def test_resume_equals_uninterrupted(tmp_path):
         progress=False,
     )
     assert h.resumed_from_epoch == 2 and len(h.train_loss) == 4
+    with pytest.raises(ValueError, match="other data or settings"):
+        train_net(
+            _net(),
+            X[:-3],
+            y[:-3],
+            epochs=4,
+            seed=1,
+            regularizer=L2SP(0.1, 0.01),
+            checkpoint_path=ck,
+            resume=True,
+            progress=False,
+        )
     for (k, v), (_, w) in zip(full.state_dict().items(), resumed.state_dict().items(), strict=True):
         assert torch.allclose(v.float(), w.float(), atol=1e-6), k
 

@@ -81,6 +81,17 @@ def _split_validation(
     return np.sort(tr), np.sort(va)
 
 
+def _fingerprint(X, y, policy, reg, seed, lr, batch_size, val_fraction) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(X.detach().cpu().contiguous().numpy().tobytes())
+    h.update(str(tuple(X.shape)).encode())
+    h.update(np.ascontiguousarray(y).tobytes())
+    h.update(f"{policy!r}|{reg!r}|{seed}|{lr}|{batch_size}|{val_fraction}".encode())
+    return h.hexdigest()
+
+
 @torch.no_grad()
 def predict_logits(
     net: torch.nn.Module,
@@ -155,7 +166,8 @@ def train_net(
         Written after every epoch (``torch.save`` of tensors and numbers only, read
         back with ``weights_only=True``).
     resume : bool
-        Continue from ``checkpoint_path`` if it exists.
+        Continue from ``checkpoint_path`` if it exists. A checkpoint written for other
+        data or settings is refused (``epochs`` may differ: resume to train longer).
     seed : int
         Seeds the validation split, batch order, augmentation and head initialisation.
     progress : bool
@@ -212,12 +224,19 @@ def train_net(
     else:
         opt = torch.optim.SGD(groups, lr=lr, momentum=0.9, weight_decay=weight_decay)
 
+    fingerprint = _fingerprint(X, y_np, pol, reg, seed, lr, batch_size, val_fraction)
     hist = TrainHistory()
     best_loss, best_state, bad = float("inf"), None, 0
     start_epoch = 0
     ckpt = Path(checkpoint_path) if checkpoint_path is not None else None
     if resume and ckpt is not None and ckpt.is_file():
         state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        if state.get("fingerprint") != fingerprint:
+            raise ValueError(
+                f"checkpoint {ckpt} was written for other data or settings (data, labels, "
+                "policy, regularizer, seed, lr, batch size, validation split); delete it or "
+                "use another checkpoint_path."
+            )
         net.load_state_dict(state["net"])
         opt.load_state_dict(state["optimizer"])
         if reg is not None and "reg_w0" in state:
@@ -283,6 +302,7 @@ def train_net(
                 "net": net.state_dict(),
                 "optimizer": opt.state_dict(),
                 "epoch": epoch,
+                "fingerprint": fingerprint,
                 "best_loss": best_loss,
                 "bad_epochs": bad,
                 "history": {k: v for k, v in hist.to_dict().items() if k != "resumed_from_epoch"},
