@@ -360,7 +360,7 @@ def plot(summary, shots) -> None:
     ax.set_xticks(shots, [str(k) for k in shots])
     ax.set_xlabel("labelled USPS images per class")
     ax.set_ylabel("USPS test accuracy (%)")
-    ax.set_title("MNIST-pretrained small CNN fine-tuned on USPS (3 seeds)")
+    ax.set_title("MNIST-pretrained small CNN fine-tuned on USPS (mean ± std over seeds run)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
