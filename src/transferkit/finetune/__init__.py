@@ -1,0 +1,68 @@
+"""Parameter transfer: pretrained backbones, fine-tuning policies, regularisers, features.
+
+* :mod:`~transferkit.finetune.backbones` — offline registry (EfficientNet-Lite0 with
+  ImageNet weights, a small CNN), safe checkpoint loading;
+* :mod:`~transferkit.finetune.extract` — multi-layer pooled features with a disk cache;
+* :mod:`~transferkit.finetune.policies` — linear probe, last-k stages, full,
+  discriminative learning rates, gradual unfreezing;
+* :mod:`~transferkit.finetune.regularizers` — L2-SP, BSS;
+* :mod:`~transferkit.finetune.trainer` — the shared loop (early stopping, checkpoints);
+* :class:`FineTuneClassifier` — the ``fit(X, y, X_target=..., y_target=...)`` face.
+"""
+
+from transferkit.finetune.backbones import (
+    Backbone,
+    SmallCNN,
+    UnknownBackboneError,
+    available_backbones,
+    efficientnet_lite0,
+    load_backbone,
+    load_checkpoint,
+    register_backbone,
+    save_checkpoint,
+    state_dict_sha256,
+)
+from transferkit.finetune.estimator import FineTuneClassifier
+from transferkit.finetune.extract import PretrainedFeatures, extract_features
+from transferkit.finetune.policies import (
+    DiscriminativeLR,
+    FineTunePolicy,
+    FullFineTune,
+    GradualUnfreezing,
+    LastKStages,
+    LinearProbe,
+    TransferNet,
+    make_policy,
+)
+from transferkit.finetune.regularizers import BSS, L2SP, Regularizer
+from transferkit.finetune.trainer import TrainHistory, predict_logits, train_net
+
+__all__ = [
+    "BSS",
+    "Backbone",
+    "DiscriminativeLR",
+    "FineTuneClassifier",
+    "FineTunePolicy",
+    "FullFineTune",
+    "GradualUnfreezing",
+    "L2SP",
+    "LastKStages",
+    "LinearProbe",
+    "PretrainedFeatures",
+    "Regularizer",
+    "SmallCNN",
+    "TrainHistory",
+    "TransferNet",
+    "UnknownBackboneError",
+    "available_backbones",
+    "efficientnet_lite0",
+    "extract_features",
+    "load_backbone",
+    "load_checkpoint",
+    "make_policy",
+    "predict_logits",
+    "register_backbone",
+    "save_checkpoint",
+    "state_dict_sha256",
+    "train_net",
+]
