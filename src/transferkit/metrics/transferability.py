@@ -59,7 +59,10 @@ def logme_evidence(
     MacKay's fixed point :math:`\alpha \leftarrow \gamma / \lVert m\rVert^2`,
     :math:`\beta \leftarrow (n - \gamma) / \lVert t - F m\rVert^2`,
     :math:`\gamma = \sum_i \beta\sigma_i / (\alpha + \beta\sigma_i)` over the eigenvalues
-    :math:`\sigma_i` of :math:`F^\top F`, all computed from one SVD of :math:`F`.
+    :math:`\sigma_i` of :math:`F^\top F`, all computed from one SVD of :math:`F`
+    (Algorithm 1 of You et al.). The fixed point is a stationary point of the evidence;
+    with more features than samples the supremum can lie at :math:`\alpha \to \infty`
+    instead, which LogME, like the paper, does not chase.
 
     Returns
     -------

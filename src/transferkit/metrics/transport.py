@@ -16,6 +16,7 @@ randomly subsampled to ``max_samples`` rows per domain.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,7 @@ def sinkhorn_distance(
     max_iter: int = 2000,
     random_state: Any = None,
 ) -> float:
-    r"""Entropic (Sinkhorn) approximation of :math:`W_p` (POT, log-domain solver).
+    r"""Entropic (Sinkhorn) approximation of :math:`W_p` (POT).
 
     Parameters
     ----------
@@ -150,6 +151,11 @@ def sinkhorn_distance(
     scale = float(M.mean())
     if scale <= 0:
         return 0.0
-    plan = ot.sinkhorn(a, b, M / scale, reg, method="sinkhorn_log", numItermax=max_iter)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", UserWarning)  # POT warns on non-convergence
+        plan = ot.sinkhorn(a, b, M / scale, reg, numItermax=max_iter)
+        if not np.all(np.isfinite(plan)) or plan.sum() < 0.5:
+            # Kernel underflow: fall back to the slower log-domain iterations.
+            plan = ot.sinkhorn(a, b, M / scale, reg, method="sinkhorn_log", numItermax=max_iter)
     cost = float(np.sum(plan * M))
     return max(cost, 0.0) ** (1.0 / p)
