@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import typer
 
+from transferkit.metrics.commands import distance, rank
+
 app = typer.Typer(
     name="transferkit",
     help="transferkit: transfer learning with honest benchmarks.",
@@ -15,6 +17,9 @@ app = typer.Typer(
 def main() -> None:
     """transferkit: transfer learning with honest benchmarks."""
 
+
+app.command("distance")(distance)
+app.command("rank")(rank)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

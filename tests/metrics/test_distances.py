@@ -117,8 +117,9 @@ def test_energy_test(rng):
     assert shifted.p_value < 0.02
     assert shifted.statistic > 0
     nulls = [
-        energy_test(rng.normal(size=(20, 2)), rng.normal(size=(20, 2)), n_permutations=49,
-                    random_state=i).p_value
+        energy_test(
+            rng.normal(size=(20, 2)), rng.normal(size=(20, 2)), n_permutations=49, random_state=i
+        ).p_value
         for i in range(60)
     ]
     assert stats.kstest(nulls, "uniform").pvalue > 0.01
@@ -139,7 +140,8 @@ def test_wasserstein_agrees_with_pot(rng):
 
 
 def test_sinkhorn_approaches_wasserstein(rng):
-    X, Y = rng.normal(size=(60, 2)), rng.normal(size=(60, 2)) + [3.0, 0.0]
+    X = rng.normal(size=(60, 2))
+    Y = rng.normal(size=(60, 2)) + np.array([3.0, 0.0])
     exact = wasserstein_distance(X, Y)
     loose, tight = sinkhorn_distance(X, Y, reg=0.2), sinkhorn_distance(X, Y, reg=0.01)
     assert abs(tight - exact) < abs(loose - exact)

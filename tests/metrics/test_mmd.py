@@ -43,11 +43,13 @@ def test_blockwise_matches_direct(pair, estimator, kernel):
     sigma = 1.7
     direct = _direct_mmd(X, Y, kernel_gammas(kernel, sigma), estimator)
     for block, jobs in ((1000, None), (32, 1), (50, 2)):
-        got = mmd2(X, Y, kernel=kernel, bandwidth=sigma, estimator=estimator,
-                   block_size=block, n_jobs=jobs)
+        got = mmd2(
+            X, Y, kernel=kernel, bandwidth=sigma, estimator=estimator, block_size=block, n_jobs=jobs
+        )
         assert got == pytest.approx(direct, rel=1e-10, abs=1e-12)
-    f32 = mmd2(X, Y, kernel=kernel, bandwidth=sigma, estimator=estimator, dtype="float32",
-               block_size=64)
+    f32 = mmd2(
+        X, Y, kernel=kernel, bandwidth=sigma, estimator=estimator, dtype="float32", block_size=64
+    )
     assert f32 == pytest.approx(direct, rel=1e-4, abs=1e-6)
 
 
@@ -126,8 +128,9 @@ def test_median_heuristic(rng):
 def test_permutation_pvalues_are_uniform_under_the_null():
     rng = np.random.default_rng(7)
     pvalues = [
-        mmd_test(rng.normal(size=(25, 2)), rng.normal(size=(30, 2)), n_permutations=99,
-                 random_state=i).p_value
+        mmd_test(
+            rng.normal(size=(25, 2)), rng.normal(size=(30, 2)), n_permutations=99, random_state=i
+        ).p_value
         for i in range(120)
     ]
     assert stats.kstest(pvalues, "uniform").pvalue > 0.01
@@ -139,9 +142,14 @@ def test_test_detects_a_shift(rng, estimator):
     X, Y = rng.normal(size=(300, 3)), rng.normal(size=(300, 3)) + 0.6
     result = mmd_test(X, Y, estimator=estimator, n_permutations=200, random_state=0)
     assert result.p_value < 0.01
-    assert result.statistic == pytest.approx(
-        mmd2(X, Y, estimator=estimator, bandwidth=result.bandwidth, random_state=0)
-    ) if estimator != "linear" else result.statistic > 0
+    assert (
+        result.statistic
+        == pytest.approx(
+            mmd2(X, Y, estimator=estimator, bandwidth=result.bandwidth, random_state=0)
+        )
+        if estimator != "linear"
+        else result.statistic > 0
+    )
 
 
 def test_permutation_statistic_matches_mmd2(pair):

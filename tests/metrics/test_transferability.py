@@ -32,7 +32,9 @@ def test_logme_evidence_is_the_maximum_of_the_marginal_likelihood(shape):
         return  # the supremum may then lie at alpha -> inf, outside the fixed point's reach
     # ... and that is the maximum found by a generic optimiser.
     best = optimize.minimize(
-        lambda v: -_direct_log_evidence(F, t, *v), x0=[0.0, 0.0], method="Nelder-Mead",
+        lambda v: -_direct_log_evidence(F, t, *v),
+        x0=[0.0, 0.0],
+        method="Nelder-Mead",
         options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000},
     )
     assert evidence == pytest.approx(-best.fun, abs=1e-6)
@@ -55,14 +57,16 @@ def test_leep_hand_computed():
     y = np.array([0, 0, 1, 1])
     # joint P(y, z) = 1/4 * [[1.5, 0.5], [0.5, 1.5]]; P(z) = [0.5, 0.5]
     # P(y|z) = [[0.75, 0.25], [0.25, 0.75]]
-    eep = [0.9 * 0.75 + 0.1 * 0.25, 0.6 * 0.75 + 0.4 * 0.25,
-           0.2 * 0.25 + 0.8 * 0.75, 0.3 * 0.25 + 0.7 * 0.75]
+    eep = [
+        0.9 * 0.75 + 0.1 * 0.25,
+        0.6 * 0.75 + 0.4 * 0.25,
+        0.2 * 0.25 + 0.8 * 0.75,
+        0.3 * 0.25 + 0.7 * 0.75,
+    ]
     assert leep(theta, y) == pytest.approx(np.mean(np.log(eep)))
     # A source model blind to the target classes scores log P(y).
     uniform = np.full((4, 3), 1 / 3)
-    assert leep(uniform, [0, 0, 0, 1]) == pytest.approx(
-        np.mean(np.log([0.75, 0.75, 0.75, 0.25]))
-    )
+    assert leep(uniform, [0, 0, 0, 1]) == pytest.approx(np.mean(np.log([0.75, 0.75, 0.75, 0.25])))
 
 
 def test_leep_refuses_logits():

@@ -155,8 +155,12 @@ def domain_distances(
             p = None
             if n_permutations:
                 test = mmd_test(
-                    Xs, Ys, kernel=kernel, bandwidth=sigma,
-                    n_permutations=n_permutations, random_state=seed,
+                    Xs,
+                    Ys,
+                    kernel=kernel,
+                    bandwidth=sigma,
+                    n_permutations=n_permutations,
+                    random_state=seed,
                 )
                 p = test.p_value
             details = {"estimator": "unbiased", "kernel": kernel}
@@ -182,7 +186,11 @@ def domain_distances(
             half = 1.96 * float(np.std(folds, ddof=1)) / np.sqrt(folds.size)
             rows.append(
                 DistanceResult(
-                    name, value, None, value - half, value + half,
+                    name,
+                    value,
+                    None,
+                    value - half,
+                    value + half,
                     {"cv": 5, "classifier": "logistic regression", "interval": "cv folds"},
                 )
             )
