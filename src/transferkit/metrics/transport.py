@@ -97,7 +97,7 @@ def sinkhorn_distance(
     X: Any,
     Y: Any,
     *,
-    reg: float = 0.05,
+    reg: float = 0.01,
     p: int = 2,
     max_samples: int = 3000,
     max_iter: int = 2000,
@@ -110,9 +110,11 @@ def sinkhorn_distance(
     X, Y : array-like or torch.Tensor of shape (m, d) and (n, d)
         The samples.
     reg : float
-        Entropic regularisation relative to the mean ground cost:
-        :math:`\varepsilon = \text{reg} \cdot \operatorname{mean}_{ij} c(x_i, y_j)`, so the
-        same value works whatever the scale of the features.
+        Entropic regularisation relative to the largest ground cost:
+        :math:`\varepsilon = \text{reg} \cdot \max_{ij} c(x_i, y_j)`, so the same value
+        works whatever the scale of the features (and the Gibbs kernel
+        :math:`e^{-c/\varepsilon} \ge e^{-1/\text{reg}}` cannot underflow for
+        ``reg >= 0.002``; smaller values switch to the slower log-domain solver).
     p : {1, 2}
         Order (ground cost :math:`\lVert x-y\rVert^p`).
     max_samples : int
@@ -140,7 +142,7 @@ def sinkhorn_distance(
     >>> from transferkit.metrics import sinkhorn_distance
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(100, 2))
-    >>> round(sinkhorn_distance(X, X + [5.0, 0.0], reg=0.01), 1)
+    >>> round(sinkhorn_distance(X, X + [5.0, 0.0], reg=0.002), 1)
     5.0
     """
     import ot
@@ -148,7 +150,7 @@ def sinkhorn_distance(
     check_positive("reg", reg)
     check_positive("max_iter", max_iter, integer=True)
     a, b, M = _prepare(X, Y, p, max_samples, random_state)
-    scale = float(M.mean())
+    scale = float(M.max())
     if scale <= 0:
         return 0.0
     with warnings.catch_warnings(), np.errstate(all="ignore"):
