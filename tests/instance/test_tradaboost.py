@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
@@ -53,6 +54,56 @@ def test_one_round_follows_the_update_rule(dynamic):
     w /= w.sum()
     np.testing.assert_allclose(model.source_weights_, w[:400])
     np.testing.assert_allclose(model.target_weights_, w[400:])
+
+
+_SEEN_WEIGHTS: list[np.ndarray] = []
+
+
+class _BestColumn(ClassifierMixin, BaseEstimator):
+    """Predicts the binary feature with the smallest weighted error; records its weights."""
+
+    def fit(self, X, y, sample_weight=None):
+        _SEEN_WEIGHTS.append(np.asarray(sample_weight, dtype=float).copy())
+        self.classes_ = np.unique(y)
+        errors = [np.sum(sample_weight * (X[:, j] != y)) for j in range(X.shape[1])]
+        self.column_ = int(np.argmin(errors))
+        return self
+
+    def predict(self, X):
+        return X[:, self.column_].astype(int)
+
+
+def test_three_rounds_by_hand_follow_dai_et_al_algorithm_1():
+    # Two candidate rules: column a (0) is right on the source, wrong on target 1;
+    # column b (1) is wrong on source 0 and on target 3.
+    ys = np.array([1, 1, 0, 0])
+    Xs = np.column_stack([ys, [0, 1, 0, 0]])
+    yt = np.array([1, 0, 1, 1])
+    Xt = np.column_stack([[1, 1, 1, 1], [1, 0, 1, 0]])
+    _SEEN_WEIGHTS.clear()
+    model = TrAdaBoost(_BestColumn(), n_estimators=3).fit(Xs, ys, X_target=Xt, y_target=yt)
+    # round 1, p uniform: a errs 1/8, b 2/8 -> h1 = a, eps1 = 1/4 on the TARGET only
+    # round 2, w = [1,1,1,1 | 1,3,1,1]: a errs 3, b errs 2 -> h2 = b, eps2 = 1/6
+    # round 3, w = [B,1,1,1 | 1,3,1,5]: a errs 3, b errs B+5 -> h3 = a, eps3 = 3/10
+    B = 1 / (1 + np.sqrt(2 * np.log(4) / 3))  # the paper's fixed source factor
+    assert [h.column_ for h in model.estimators_] == [0, 1, 0]
+    np.testing.assert_allclose(model.errors_, [1 / 4, 1 / 6, 3 / 10])
+    np.testing.assert_allclose(model.betas_, [1 / 3, 1 / 5, 3 / 7])
+    # each learner is trained on the normalised distribution p^t
+    expected_p = [
+        np.ones(8) / 8,
+        np.array([1, 1, 1, 1, 1, 3, 1, 1]) / 10,
+        np.array([B, 1, 1, 1, 1, 3, 1, 5]) / (13 + B),
+    ]
+    assert len(_SEEN_WEIGHTS) == 3
+    for seen, p in zip(_SEEN_WEIGHTS, expected_p, strict=True):
+        np.testing.assert_allclose(seen / seen.sum(), p)
+    w = np.array([B, 1, 1, 1, 1, 7, 1, 5]) / (17 + B)
+    np.testing.assert_allclose(model.source_weights_, w[:4])
+    np.testing.assert_allclose(model.target_weights_, w[4:])
+    # only rounds ceil(3/2)..3 vote: b (ln 5) outweighs a (ln 7/3); a vote over all
+    # rounds would side with a (ln 3 + ln 7/3 = ln 7 > ln 5)
+    np.testing.assert_array_equal(model.predict(np.array([[1, 0], [0, 1]])), [0, 1])
 
 
 def test_multiclass_probabilities():

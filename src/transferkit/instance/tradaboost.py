@@ -100,6 +100,16 @@ class TrAdaBoost(BaseTransferClassifier):
     source_weights_, target_weights_ : ndarray
         Final normalised weights of the source and labelled target samples.
 
+    Notes
+    -----
+    The updates follow Algorithm 1 of Dai et al. exactly. When the base learner can fit
+    the labelled target samples (e.g. a linear model with many features and ~100
+    labelled samples), :math:`\epsilon_t \approx 0` after a few rounds, the source keeps
+    only a tiny share of the weight and the voting rounds are nearly target-only models:
+    on the Amazon reviews benchmark (``benchmarks/instance_amazon_tradaboost.py``) this
+    puts TrAdaBoost below source-only training. Choose ``n_estimators`` on held-out
+    labelled target samples, or use ``dynamic=True``.
+
     References
     ----------
     W. Dai, Q. Yang, G.-R. Xue, Y. Yu. *Boosting for Transfer Learning.* ICML 2007.
