@@ -4,7 +4,8 @@ Everything the kernel feature-mapping methods need is expressed through a **fact
 :math:`P \in \mathbb R^{n \times r}` of the (possibly approximated) kernel:
 
 * ``"primal"``: :math:`P = X` (no kernel, the projection acts on the features);
-* ``"linear"``: :math:`K = X X^\top = V S^2 V^\top` (thin SVD of :math:`X`), :math:`P = K V = V S^2`;
+* ``"linear"``: :math:`K = X X^\top = V S^2 V^\top` (thin SVD of :math:`X`),
+  :math:`P = K V = V S^2`;
 * ``"rbf"``: :math:`K = V \Lambda V^\top` (eigen-decomposition), :math:`P = K V = V \Lambda`;
 * ``approximation="nystroem"``: :math:`K \approx F F^\top` with :math:`F = C W^{-1/2}`
   (landmark columns :math:`C`, landmark block :math:`W`), thin SVD :math:`F = V S Q^\top`,
@@ -120,7 +121,7 @@ def check_kernel_memory(n_samples: int, kernel: str) -> None:
 
 
 def centred_gram(P: np.ndarray) -> np.ndarray:
-    r""":math:`P^\top H P` with :math:`H = I - \tfrac1n \mathbf 1 \mathbf 1^\top`, never forming :math:`H`.
+    r""":math:`P^\top H P` with the centring matrix :math:`H`, never forming :math:`H`.
 
     Examples
     --------
@@ -305,7 +306,9 @@ class MMDMatrix:
         return E, np.asarray(weights, dtype=float)
 
     def lowrank(self, P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        r""":math:`P^\top M P = G \operatorname{diag}(w) G^\top`: return :math:`G = P^\top E` and :math:`w`.
+        r"""Low-rank form :math:`P^\top M P = G \operatorname{diag}(w) G^\top`; returns G, w.
+
+        :math:`G = P^\top E`.
 
         The weights already include the Frobenius normalisation
         :math:`\lVert \tilde M \rVert_F^2 = \operatorname{tr}((D E^\top E)^2)`;

@@ -72,9 +72,7 @@ class _JointAdapter(MMDEmbeddingAdapter):
         self.classes_ = data.classes
         ys = np.searchsorted(data.classes, data.y)
         known = data.target_labelled
-        yt_known = (
-            np.searchsorted(data.classes, data.y_target[known]) if known.any() else None
-        )
+        yt_known = np.searchsorted(data.classes, data.y_target[known]) if known.any() else None
         self._prepare(data)
         n_classes = data.classes.size
         nt = data.X_target.shape[0]

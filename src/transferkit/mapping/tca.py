@@ -110,8 +110,11 @@ class TCA(MMDEmbeddingAdapter):
         ns = data.X.shape[0]
         nt = data.X_target.shape[0]
         mmd = MMDMatrix(
-            y_source=np.zeros(ns, dtype=int), y_target=None, n_target=nt, n_classes=1, conditional_weight=0
+            y_source=np.zeros(ns, dtype=int),
+            y_target=None,
+            n_target=nt,
+            n_classes=1,
+            conditional_weight=0,
         )
         self._solve(mmd)
         self._finish()
-
