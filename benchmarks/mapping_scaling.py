@@ -33,8 +33,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-SIZES = [1_000, 2_000, 4_000, 10_000, 20_000, 50_000, 100_000]
-EXACT_MAX = {"TCA": 4_000, "JDA": 2_000}
+SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000]
+EXACT_MAX = {"TCA": 2_000, "JDA": 2_000}
 N_LANDMARKS = 1000
 K_SCALING = 30
 K_ACCURACY = 100
@@ -188,44 +188,56 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
 
-    from _mapping_common import RESULTS, environment, write_results
+    from _mapping_common import environment
     from transferkit.mapping._kernels import exact_kernel_bytes
 
     env = environment()
     sizes = [n for n in SIZES if n <= 10_000] if args.quick else SIZES
-    scaling = []
-    for n in sizes:
-        for method in ("TCA", "JDA"):
-            for approx in (None, "nystroem"):
-                spec = {"data": "synthetic", "n": n, "method": method, "approx": approx}
-                if approx is None and n > EXACT_MAX[method]:
-                    scaling.append(
-                        {
-                            **spec,
-                            "skipped": "exact kernel not run at this size",
-                            "exact_memory_estimate_gib": exact_kernel_bytes(n) / 2**30,
-                        }
-                    )
-                    continue
-                row = _run_child(spec)
-                scaling.append(row)
-                print(row, flush=True)
-    accuracy = []
+    # Most informative runs first; the report is rewritten after every run.
+    specs = []
     for source, target in (("U", "M"), ("M", "U")):
         for method in ("TCA", "JDA"):
             for approx in (None, "nystroem"):
-                spec = {
-                    "data": "mnist_usps",
-                    "source": source,
-                    "target": target,
-                    "method": method,
-                    "approx": approx,
+                specs.append(
+                    {
+                        "data": "mnist_usps",
+                        "source": source,
+                        "target": target,
+                        "method": method,
+                        "approx": approx,
+                    }
+                )
+    order = [sizes[-1], *sizes[:-1]]
+    for n in order:
+        for method in ("TCA", "JDA"):
+            for approx in (None, "nystroem"):
+                specs.append({"data": "synthetic", "n": n, "method": method, "approx": approx})
+    scaling: list[dict] = []
+    accuracy: list[dict] = []
+    for spec in specs:
+        if spec["data"] == "synthetic" and spec["approx"] is None:
+            n = spec["n"]
+            if n > EXACT_MAX[spec["method"]]:
+                row = {
+                    **spec,
+                    "skipped": "exact kernel not run at this size",
+                    "exact_memory_estimate_gib": exact_kernel_bytes(n) / 2**30,
                 }
+            else:
                 row = _run_child(spec)
-                accuracy.append(row)
-                print(row, flush=True)
+        else:
+            row = _run_child(spec)
+        (scaling if spec["data"] == "synthetic" else accuracy).append(row)
+        print(row, flush=True)
+        scaling.sort(key=lambda r: (r["n"], r["method"], r["approx"] or ""))
+        _report(scaling, accuracy, env, args.output)
+    return 0
 
-    png = RESULTS / f"{args.output}.png"
+
+def _report(scaling: list[dict], accuracy: list[dict], env: dict, output: str) -> None:
+    from _mapping_common import RESULTS, write_results
+
+    png = RESULTS / f"{output}.png"
     RESULTS.mkdir(parents=True, exist_ok=True)
     _plot(scaling, png)
     lines = [
@@ -276,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
                 if r["source"] == source and r["method"] == method and "error" not in r
             }
             if len(pair) < 2:
-                lines.append(f"| {source}→{target} | {method} | failed | | | | |")
+                errors = [r.get("error", "") for r in accuracy if r["source"] == source]
+                note = "; ".join(e for e in errors if e) or "not run yet"
+                lines.append(f"| {source}→{target} | {method} | {note} | | | | |")
                 continue
             ex, ny = pair[None], pair["nystroem"]
             lines.append(
@@ -297,8 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         "scaling": scaling,
         "accuracy": accuracy,
     }
-    write_results(args.output, payload, "\n".join(lines))
-    return 0
+    write_results(output, payload, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -184,8 +184,8 @@ def _report(rows: list[dict], modules, env: dict, output: str) -> None:
                     f"{o['wall_s']:.2f} |"
                 )
         lines.append(
-            f"| **avg ({len(rows)} tasks), ours** | | **{summary[f'ours_{method}_acc_avg12']:.2f}** "
-            "| | | | | |"
+            f"| **avg ({len(rows)} tasks), ours** | | "
+            f"**{summary[f'ours_{method}_acc_avg12']:.2f}** | | | | | |"
         )
         if method in summary:
             m = summary[method]

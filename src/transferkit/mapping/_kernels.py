@@ -216,7 +216,7 @@ class KernelFactor:
         if self.check_memory:
             check_kernel_memory(n, self.kernel)
         K = kernel_matrix(X, None, self.kernel, self.gamma_)
-        values, V = linalg.eigh(K, overwrite_a=True)
+        values, V = linalg.eigh(K, overwrite_a=True, driver="evd")
         keep = values > _RANK_TOL * max(values.max(), 0.0)
         self._fit_X = X
         self._post = V[:, keep]
