@@ -1,0 +1,60 @@
+"""Benchmarks: suites, a method registry, published reference numbers and the runner.
+
+Run from the command line (``transferkit bench office_caltech_surf --methods
+source_only,pca,coral``) or from Python with :func:`run_benchmark`. A family of methods
+adds its entries in a module ``transferkit/bench/methods_<family>.py`` that calls
+:func:`register_method`; such modules are discovered automatically.
+"""
+
+from transferkit.bench.published import (
+    PublishedRow,
+    get_published,
+    published_rows,
+    published_sources,
+)
+from transferkit.bench.registry import (
+    MethodSpec,
+    discover_methods,
+    get_method,
+    list_methods,
+    register_method,
+    unregister_method,
+)
+from transferkit.bench.report import render_markdown
+from transferkit.bench.runner import CellResult, load_results, result_paths, run_benchmark
+from transferkit.bench.selection import (
+    SelectionProblem,
+    get_selector,
+    list_selectors,
+    register_selector,
+    unregister_selector,
+)
+from transferkit.bench.suites import Suite, Task, get_suite, list_suites, register_suite
+
+__all__ = [
+    "CellResult",
+    "MethodSpec",
+    "PublishedRow",
+    "SelectionProblem",
+    "Suite",
+    "Task",
+    "discover_methods",
+    "get_method",
+    "get_published",
+    "get_selector",
+    "get_suite",
+    "list_methods",
+    "list_selectors",
+    "list_suites",
+    "load_results",
+    "published_rows",
+    "published_sources",
+    "register_method",
+    "register_selector",
+    "register_suite",
+    "render_markdown",
+    "result_paths",
+    "run_benchmark",
+    "unregister_method",
+    "unregister_selector",
+]

@@ -1,0 +1,202 @@
+"""The method registry: every family of methods plugs its benchmark entries in here.
+
+A family adds a module ``transferkit/bench/methods_<family>.py`` that calls
+:func:`register_method` at import time; :func:`get_method` and :func:`list_methods`
+import every such module on first use (``pkgutil``), so no central list needs editing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from transferkit._validation import TransferKitInputError
+
+__all__ = [
+    "MethodSpec",
+    "register_method",
+    "unregister_method",
+    "get_method",
+    "list_methods",
+    "discover_methods",
+]
+
+Factory = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One benchmark entry: how to build the estimator and what to compare it with.
+
+    Attributes
+    ----------
+    name : str
+        Command-line name (``transferkit bench SUITE --methods name``).
+    factory : callable
+        ``factory(random_state) -> estimator``; the estimator follows the transferkit
+        contract (``fit(X, y, X_target=...)``, ``predict``/``score`` on the target).
+    description : str
+        One line shown in tables and ``--help``: method, classifier and its settings.
+    suites : tuple of str or None
+        Suites the method applies to (``None`` = all).
+    param_grid : dict or None
+        Candidate hyper-parameters (``estimator.set_params`` names) for selection.
+    published : dict
+        ``suite -> tuple of published-row references`` such as
+        ``"coral2016_t3:CORAL"`` (see :mod:`transferkit.bench.published`).
+    """
+
+    name: str
+    factory: Factory
+    description: str
+    suites: tuple[str, ...] | None = None
+    param_grid: Mapping[str, list[Any]] | None = None
+    published: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def applies_to(self, suite: str) -> bool:
+        """Whether this method is meant to run on ``suite``."""
+        return self.suites is None or suite in self.suites
+
+    def build(self, random_state: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        """A fresh estimator from the factory, with ``params`` set on it."""
+        estimator = self.factory(random_state)
+        if params:
+            estimator.set_params(**dict(params))
+        return estimator
+
+
+_REGISTRY: dict[str, MethodSpec] = {}
+_DISCOVERED = False
+
+
+def _as_refs(value: str | Iterable[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def register_method(
+    name: str,
+    factory: Factory,
+    *,
+    description: str,
+    suites: Iterable[str] | None = None,
+    param_grid: Mapping[str, list[Any]] | None = None,
+    published: Mapping[str, str | Iterable[str]] | None = None,
+    replace: bool = False,
+) -> MethodSpec:
+    """Register a benchmark method.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, lower case with underscores (``"jda"``, ``"coral"``).
+    factory : callable
+        ``factory(random_state) -> estimator``. Called once per (task, seed, candidate),
+        so it must return a new unfitted estimator each time.
+    description : str
+        Method, classifier and settings in one line.
+    suites : iterable of str, optional
+        Suites the method is meant for; ``None`` means all.
+    param_grid : dict, optional
+        ``{param: [candidates]}`` for hyper-parameter selection (``--select``). The
+        first candidate of every list should be the default.
+    published : dict, optional
+        ``{suite: "table:row"}`` or ``{suite: ["table:row", ...]}``: the published rows
+        this method reproduces, shown next to ours (checked against the package data).
+    replace : bool
+        Allow overwriting an existing entry (otherwise a duplicate name raises).
+
+    Returns
+    -------
+    MethodSpec
+
+    Examples
+    --------
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from transferkit import SourceOnly
+    >>> spec = register_method(
+    ...     "example_1nn", lambda rs: SourceOnly(KNeighborsClassifier(1)),
+    ...     description="1NN on the raw source", published={"digits": "rerun:1NN"})
+    >>> get_method("example_1nn").published["digits"]
+    ('rerun:1NN',)
+    >>> unregister_method("example_1nn")
+    """
+    if not isinstance(name, str) or not name or any(c in name for c in ", \t\n"):
+        raise TransferKitInputError(
+            f"method name must be a non-empty string without commas or spaces; got {name!r}."
+        )
+    if not callable(factory):
+        raise TypeError(f"factory for {name!r} must be callable as factory(random_state).")
+    if name in _REGISTRY and not replace:
+        raise TransferKitInputError(
+            f"a benchmark method named {name!r} is already registered; choose another name "
+            "or pass replace=True."
+        )
+    refs = {suite: _as_refs(value) for suite, value in (published or {}).items()}
+    if refs:
+        from transferkit.bench.published import check_reference
+
+        for suite, keys in refs.items():
+            for key in keys:
+                check_reference(suite, key)
+    grid = None
+    if param_grid is not None:
+        grid = {k: list(v) for k, v in param_grid.items()}
+        for key, values in grid.items():
+            if not values:
+                raise TransferKitInputError(f"param_grid[{key!r}] of {name!r} is empty.")
+    spec = MethodSpec(
+        name=name,
+        factory=factory,
+        description=description,
+        suites=None if suites is None else tuple(suites),
+        param_grid=grid,
+        published=refs,
+    )
+    _REGISTRY[name] = spec
+    return spec
+
+
+def unregister_method(name: str) -> None:
+    """Remove a method (mainly for tests); unknown names are ignored."""
+    _REGISTRY.pop(name, None)
+
+
+def discover_methods() -> list[str]:
+    """Import every ``transferkit.bench.methods_*`` module; return their names."""
+    global _DISCOVERED
+    import transferkit.bench as package
+
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("methods_"):
+            importlib.import_module(f"{package.__name__}.{info.name}")
+            found.append(info.name)
+    _DISCOVERED = True
+    return found
+
+
+def _ensure_discovered() -> None:
+    if not _DISCOVERED:
+        discover_methods()
+
+
+def get_method(name: str) -> MethodSpec:
+    """The registered method ``name`` (raises with the list of known names)."""
+    _ensure_discovered()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "(none)"
+        raise TransferKitInputError(
+            f"unknown benchmark method {name!r}; registered methods: {known}."
+        ) from None
+
+
+def list_methods(suite: str | None = None) -> list[MethodSpec]:
+    """All registered methods (those applying to ``suite`` when given), sorted by name."""
+    _ensure_discovered()
+    specs = sorted(_REGISTRY.values(), key=lambda s: s.name)
+    return [s for s in specs if suite is None or s.applies_to(suite)]

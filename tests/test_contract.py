@@ -1,0 +1,140 @@
+"""Every transferkit estimator honours the core contract (one parametrised test each)."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from transferkit import CORAL, TargetDomain, TransferKitInputError
+from transferkit._discovery import all_estimators
+from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
+
+# Arguments for constructor parameters that have no default.
+REQUIRED = {
+    "estimator": lambda: LogisticRegression(max_iter=200),
+    "transfer": lambda: CORAL(),
+}
+
+# Small values for dimension-like parameters so that 3-feature test data suffices.
+SMALL = {"n_components": 2, "dim": 2, "subspace_dim": 2, "k": 2}
+
+ESTIMATORS = all_estimators()
+
+
+def build(cls):
+    kwargs = {}
+    for name, param in inspect.signature(cls.__init__).parameters.items():
+        if name == "self" or param.kind in (param.VAR_KEYWORD, param.VAR_POSITIONAL):
+            continue
+        if param.default is inspect.Parameter.empty:
+            if name not in REQUIRED:
+                pytest.fail(f"add a test value for required parameter {name!r} of {cls.__name__}")
+            kwargs[name] = REQUIRED[name]()
+    est = cls(**kwargs)
+    small = {k: v for k, v in SMALL.items() if k in est.get_params(deep=False)}
+    return est.set_params(**small)
+
+
+def fit(est, Xs, ys, Xt, yt):
+    y_partial = None
+    if getattr(est, "_requires_target_labels", False):
+        y_partial = np.full_like(yt, -1)
+        y_partial[::3] = yt[::3]
+    return est.fit(Xs, ys, X_target=Xt, y_target=y_partial)
+
+
+def test_discovery_finds_core_estimators():
+    names = {name for name, _ in ESTIMATORS}
+    assert {"CORAL", "JointPCA", "SourceOnly", "TargetOnly", "TransferPipeline"} <= names
+
+
+@pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])
+def test_clone_get_set_params_round_trip(name, cls):
+    est = build(cls)
+    params = est.get_params(deep=False)
+    twin = clone(est)
+    assert type(twin) is cls
+    for key, value in twin.get_params(deep=False).items():
+        original = params[key]
+        if hasattr(original, "get_params"):
+            assert type(value) is type(original)
+        else:
+            assert value is original or value == original
+    assert est.set_params(**params) is est
+
+
+@pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])
+def test_fit_does_not_modify_inputs_and_is_picklable(name, cls, shifted_blobs):
+    Xs, ys, Xt, yt = shifted_blobs
+    copies = [a.copy() for a in (Xs, ys, Xt, yt)]
+    est = fit(build(cls), Xs, ys, Xt, yt)
+    for before, after in zip(copies, (Xs, ys, Xt, yt), strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert est.n_features_in_ == 3
+    restored = pickle.loads(pickle.dumps(est))
+    if isinstance(est, BaseAdapter):
+        out = est.transform(Xt)
+        assert out.shape[0] == len(Xt) and np.all(np.isfinite(out))
+        np.testing.assert_allclose(restored.transform(Xt), out)
+    elif isinstance(est, BaseWeighter):
+        assert est.weights_.shape == (len(Xs),) and np.all(est.weights_ >= 0)
+    elif isinstance(est, BaseTransferClassifier):
+        pred = est.predict(Xt)
+        assert set(np.unique(pred)) <= set(np.unique(ys))
+        np.testing.assert_array_equal(restored.predict(Xt), pred)
+
+
+BAD_INPUTS = {
+    "nan in source": lambda Xs, ys, Xt: (np.where(np.eye(*Xs.shape) > 0, np.nan, Xs), ys, Xt),
+    "inf in target": lambda Xs, ys, Xt: (Xs, ys, np.full_like(Xt, np.inf)),
+    "1-D source": lambda Xs, ys, Xt: (Xs[:, 0], ys, Xt),
+    "feature mismatch": lambda Xs, ys, Xt: (Xs, ys, Xt[:, :2]),
+    "empty target": lambda Xs, ys, Xt: (Xs, ys, Xt[:0]),
+}
+
+
+BAD_CASES = [
+    (name, cls, case)
+    for name, cls in ESTIMATORS
+    for case in sorted(BAD_INPUTS)
+    # Estimators that ignore the target (SourceOnly) need not inspect its values.
+    if getattr(cls, "_requires_target", True) or case not in ("empty target", "inf in target")
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "cls", "case"), BAD_CASES, ids=[f"{n}-{c}" for n, _, c in BAD_CASES]
+)
+def test_bad_input_is_rejected_with_a_clear_error(name, cls, case, shifted_blobs):
+    Xs, ys, Xt, yt = shifted_blobs
+    est = build(cls)
+    Xs2, ys2, Xt2 = BAD_INPUTS[case](Xs, ys, Xt)
+    with pytest.raises((TransferKitInputError, ValueError)) as err:
+        fit(est, Xs2, ys2, Xt2, yt)
+    message = str(err.value)
+    assert any(word in message for word in ("X", "feature", "sample", "NaN", "infinite")), message
+
+
+def test_grid_search_with_target_as_fit_parameter(shifted_blobs):
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from transferkit import make_transfer_pipeline, source_domain_scorer
+
+    Xs, ys, Xt, _ = shifted_blobs
+    pipe = make_transfer_pipeline(CORAL(), KNeighborsClassifier(1))
+    search = GridSearchCV(
+        pipe, {"transfer__lambda_": [0.1, 10.0]}, cv=3, scoring=source_domain_scorer
+    )
+    search.fit(Xs, ys, X_target=Xt)
+    assert search.best_params_["transfer__lambda_"] in (0.1, 10.0)
+    # A target exactly as large as the source would be sliced by sklearn as a
+    # sample-aligned fit parameter; TargetDomain keeps it whole.
+    Xt_same = Xt[np.arange(len(Xs)) % len(Xt)]
+    search.fit(Xs, ys, X_target=TargetDomain(Xt_same))
+    assert search.best_estimator_.transfer_.covariance_target_.shape == (3, 3)
