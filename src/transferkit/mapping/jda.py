@@ -63,12 +63,16 @@ class _JointAdapter(MMDEmbeddingAdapter):
     def _initial_pseudo_labels(self, data: ValidatedDomains, ys: np.ndarray) -> np.ndarray | None:
         return None
 
+    def _check_extra(self) -> None:
+        """Validate method-specific parameters before any expensive work."""
+
     def _pseudo_label(self, Xs: np.ndarray, ys: np.ndarray, Xt: np.ndarray) -> np.ndarray:
         est = KNeighborsClassifier(n_neighbors=1) if self.estimator is None else self.estimator
         return clone(est).fit(Xs, ys).predict(Xt)
 
     def _fit(self, data: ValidatedDomains) -> None:
         check_positive("n_iter", self.n_iter, integer=True)
+        self._check_extra()
         self.classes_ = data.classes
         ys = np.searchsorted(data.classes, data.y)
         known = data.target_labelled
@@ -309,7 +313,7 @@ class BDA(_JointAdapter):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_mu(self) -> None:
+    def _check_extra(self) -> None:
         if isinstance(self.mu, str):
             if self.mu != "auto":
                 raise TransferKitInputError(f"mu={self.mu!r}; use a number in [0, 1] or 'auto'.")
@@ -319,7 +323,6 @@ class BDA(_JointAdapter):
             raise TransferKitInputError(f"mu must lie in [0, 1]; got {self.mu!r}.")
 
     def _initial_pseudo_labels(self, data: ValidatedDomains, ys: np.ndarray) -> np.ndarray | None:
-        self._check_mu()
         if not self.weighted:
             return None
         return self._pseudo_label(data.X, ys, data.X_target)
