@@ -192,26 +192,33 @@ def main(argv: list[str] | None = None) -> int:
     from transferkit.mapping._kernels import exact_kernel_bytes
 
     env = environment()
-    sizes = [n for n in SIZES if n <= 10_000] if args.quick else SIZES
     # Most informative runs first; the report is rewritten after every run.
-    specs = []
-    for source, target in (("U", "M"), ("M", "U")):
-        for method in ("TCA", "JDA"):
-            for approx in (None, "nystroem"):
-                specs.append(
-                    {
-                        "data": "mnist_usps",
-                        "source": source,
-                        "target": target,
-                        "method": method,
-                        "approx": approx,
-                    }
-                )
-    order = [sizes[-1], *sizes[:-1]]
-    for n in order:
-        for method in ("TCA", "JDA"):
-            for approx in (None, "nystroem"):
-                specs.append({"data": "synthetic", "n": n, "method": method, "approx": approx})
+    sizes = [n for n in SIZES if n <= 10_000] if args.quick else SIZES
+
+    def accuracy_specs(source: str, target: str) -> list[dict]:
+        return [
+            {
+                "data": "mnist_usps",
+                "source": source,
+                "target": target,
+                "method": method,
+                "approx": approx,
+            }
+            for method in ("TCA", "JDA")
+            for approx in (None, "nystroem")
+        ]
+
+    def scaling_specs(n: int) -> list[dict]:
+        return [
+            {"data": "synthetic", "n": n, "method": method, "approx": approx}
+            for method in ("TCA", "JDA")
+            for approx in (None, "nystroem")
+        ]
+
+    specs = accuracy_specs("U", "M") + scaling_specs(sizes[-1])
+    for n in sizes[:-1]:
+        specs += scaling_specs(n)
+    specs += accuracy_specs("M", "U")
     scaling: list[dict] = []
     accuracy: list[dict] = []
     for spec in specs:
