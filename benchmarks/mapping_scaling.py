@@ -16,6 +16,10 @@ Usage::
 
     python benchmarks/mapping_scaling.py            # both parts (several minutes)
     python benchmarks/mapping_scaling.py --quick    # small sizes only
+
+Every configuration's result is also stored under ``benchmarks/.work/scaling_cache``
+and reused by later runs (delete that folder to re-measure everything); configurations
+can be measured in parallel with ``--worker '<json spec>'``.
 """
 
 from __future__ import annotations
@@ -106,7 +110,19 @@ def worker(spec: dict) -> dict:
     }
 
 
+CACHE = HERE / ".work" / "scaling_cache"
+
+
+def _cache_path(spec: dict) -> Path:
+    key = "_".join(f"{k}-{spec[k]}" for k in sorted(spec))
+    return CACHE / (key.replace("/", "-") + ".json")
+
+
 def _run_child(spec: dict) -> dict:
+    """Run ``spec`` in a fresh process (or reuse the result a worker already measured)."""
+    cached = _cache_path(spec)
+    if cached.exists():
+        return json.loads(cached.read_text())
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
     try:
         proc = subprocess.run(
@@ -185,7 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="mapping_scaling")
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(json.loads(args.worker))))
+        spec = json.loads(args.worker)
+        result = worker(spec)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        _cache_path(spec).write_text(json.dumps(result))
+        print(json.dumps(result))
         return 0
 
     from _mapping_common import environment
