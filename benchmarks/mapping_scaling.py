@@ -235,10 +235,13 @@ def main(argv: list[str] | None = None) -> int:
             for approx in (None, "nystroem")
         ]
 
-    specs = accuracy_specs("U", "M") + scaling_specs(sizes[-1])
-    for n in sizes[:-1]:
+    first = accuracy_specs("U", "M")
+    # The slowest configuration (exact JDA on U->M) after the cheap ones; run it in
+    # parallel with --worker to have it sooner.
+    specs = [s for s in first if s["approx"] or s["method"] == "TCA"]
+    for n in sizes:
         specs += scaling_specs(n)
-    specs += accuracy_specs("M", "U")
+    specs += [s for s in first if s not in specs] + accuracy_specs("M", "U")
     scaling: list[dict] = []
     accuracy: list[dict] = []
     for spec in specs:
