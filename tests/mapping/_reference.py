@@ -37,7 +37,7 @@ def dense_mmd(ys, pseudo, nt, *, mu=0.5, alpha=None):
     return M / fro if fro > 0 else M
 
 
-def dense_solve(X, M, *, kernel, lam, k, gamma=1.0):
+def dense_solve(X, M, *, kernel, lam, k, gamma=1.0, return_coefficients=False):
     """X: (n, d) rows = samples, already normalised. Returns Z (n, k), rows normalised."""
     n = X.shape[0]
     H = np.eye(n) - np.ones((n, n)) / n
@@ -56,7 +56,8 @@ def dense_solve(X, M, *, kernel, lam, k, gamma=1.0):
     A = np.real(V[:, order[:k]])
     A /= np.linalg.norm(A, axis=0)
     Z = (A.T @ K).T
-    return Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    Z = Z / np.linalg.norm(Z, axis=1, keepdims=True)
+    return (Z, A) if return_coefficients else Z
 
 
 def dense_jda(Xs, ys, Xt, *, kernel="primal", lam=1.0, k=5, T=3, mu=0.5, gamma=1.0):

@@ -33,6 +33,25 @@ def test_tca_solves_the_dense_published_problem(kernel, d, rng):
     assert same_subspace_embedding(ours, ref, atol=1e-6)
 
 
+def test_tca_maps_new_samples_like_the_dense_algorithm(rng):
+    """Out-of-sample: z(x) = A^T k(X, x), normalised, for samples never seen in fit."""
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    Xs, Xt = _domains(rng)
+    X_new = rng.normal(size=(7, 6)) + 0.5
+    tca = TCA(n_components=3, kernel="rbf", mu=0.5, gamma=0.2).fit(Xs, X_target=Xt)
+    X = np.vstack([Xs, Xt])
+    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    M = dense_mmd(np.zeros(40, dtype=int), None, 35, mu=0.0)
+    Z, A = dense_solve(X, M, kernel="rbf", lam=0.5, k=3, gamma=0.2, return_coefficients=True)
+    Xn = X_new / np.linalg.norm(X_new, axis=1, keepdims=True)
+    ref_new = rbf_kernel(Xn, X, gamma=0.2) @ A
+    ref_new /= np.linalg.norm(ref_new, axis=1, keepdims=True)
+    ours_fit = np.vstack([tca.transform(Xs, "source"), tca.transform(Xt)])
+    signs = np.sign(np.sum(ours_fit * Z, axis=0))
+    assert np.allclose(tca.transform(X_new) * signs, ref_new, atol=1e-6)
+
+
 def test_tca_reduces_the_mean_discrepancy(rng):
     Xs, Xt = _domains(rng, d=5)
     Xs = Xs / np.linalg.norm(Xs, axis=1, keepdims=True)
