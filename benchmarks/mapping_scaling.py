@@ -242,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         specs += scaling_specs(n)
     specs += [s for s in first if s not in specs] + accuracy_specs("M", "U")
+    # Configurations already measured (cache) are reported first.
+    specs.sort(key=lambda spec: not _cache_path(spec).exists())
     scaling: list[dict] = []
     accuracy: list[dict] = []
     for spec in specs:
