@@ -151,9 +151,7 @@ def _plot(rows: list[dict], path: Path) -> None:
         ("JDA", "nystroem"): ("tab:red", "s", "-"),
     }
     for (method, approx), (colour, marker, line) in styles.items():
-        sel = [
-            r for r in rows if r["method"] == method and r["approx"] == approx and "error" not in r
-        ]
+        sel = [r for r in rows if r["method"] == method and r["approx"] == approx and "cpu_s" in r]
         if not sel:
             continue
         label = f"{method} {'Nyström m=' + str(N_LANDMARKS) if approx else 'exact'}"
@@ -199,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="sizes up to 10,000 only")
     parser.add_argument("--output", default="mapping_scaling")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="write the report from the configurations already measured (cache) only",
+    )
     args = parser.parse_args(argv)
     if args.worker:
         spec = json.loads(args.worker)
@@ -247,6 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     scaling: list[dict] = []
     accuracy: list[dict] = []
     for spec in specs:
+        too_big = (
+            spec["data"] == "synthetic"
+            and spec["approx"] is None
+            and spec["n"] > EXACT_MAX[spec["method"]]
+        )
+        if args.report_only and not too_big and not _cache_path(spec).exists():
+            continue
         if spec["data"] == "synthetic" and spec["approx"] is None:
             n = spec["n"]
             if n > EXACT_MAX[spec["method"]]:
