@@ -293,7 +293,10 @@ def _report(scaling: list[dict], accuracy: list[dict], env: dict, output: str) -
         "JDA benchmark, "
         "resampled with pixel noise sigma = 0.05 to n samples, 256 features; RBF kernel with "
         f"the median heuristic, λ = {LAMBDA}, k = {K_SCALING}, JDA T = {T} with 1-NN "
-        f"pseudo-labels, {N_LANDMARKS} Nyström landmarks. Accuracy is 1-NN on the target.",
+        f"pseudo-labels, {N_LANDMARKS} Nyström landmarks. Accuracy is 1-NN on the target. "
+        f"Exact kernels were run up to n = {max(EXACT_MAX.values()):,} (beyond that for "
+        "time); for larger n the table shows the memory estimate that the library checks "
+        "before building an exact kernel (it refuses when that exceeds the free memory).",
         f"Environment: {env}",
         "",
         f"![scaling]({png.name})",
