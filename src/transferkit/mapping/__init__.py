@@ -1,8 +1,23 @@
 """Feature-mapping transfer: map both domains into a space where they match."""
 
+from transferkit.mapping._kernels import KernelFactor, MMDMatrix, median_heuristic_gamma
 from transferkit.mapping.coral import CORAL
+from transferkit.mapping.jda import BDA, JDA
 from transferkit.mapping.meda import MEDA
 from transferkit.mapping.pca import JointPCA
 from transferkit.mapping.subspace import GFK, SubspaceAlignment
+from transferkit.mapping.tca import TCA
 
-__all__ = ["CORAL", "GFK", "MEDA", "JointPCA", "SubspaceAlignment"]
+__all__ = [
+    "BDA",
+    "CORAL",
+    "GFK",
+    "JDA",
+    "MEDA",
+    "JointPCA",
+    "KernelFactor",
+    "MMDMatrix",
+    "SubspaceAlignment",
+    "TCA",
+    "median_heuristic_gamma",
+]
