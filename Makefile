@@ -23,8 +23,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/ruff format --check src tests benchmarks examples
 
+# Two test processes with one BLAS/torch thread each: no oversubscription of the 2 cores.
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=15
 
 bench: $(STAMP)
 	$(BIN)/transferkit bench office_caltech_surf --methods source_only,pca,coral --seeds 1
