@@ -23,6 +23,16 @@ REQUIRED = {
 
 # Small values for dimension-like parameters so that 3-feature test data suffices.
 SMALL = {"n_components": 2, "dim": 2, "subspace_dim": 2, "k": 2}
+# Image models are trained briefly on the test features tiled into 16x16 images.
+IMAGE = {"epochs": 1, "pretrain_epochs": 1, "progress": False}
+
+
+def as_images(est, *arrays):
+    """Tile 3-feature test data to 256 pixels for estimators that expect 16x16 images."""
+    if "image_shape" not in est.get_params(deep=False):
+        return arrays
+    return tuple(np.tile(a, (1, 86))[:, :256] for a in arrays)
+
 
 ESTIMATORS = all_estimators()
 
@@ -37,7 +47,10 @@ def build(cls):
                 pytest.fail(f"add a test value for required parameter {name!r} of {cls.__name__}")
             kwargs[name] = REQUIRED[name]()
     est = cls(**kwargs)
-    small = {k: v for k, v in SMALL.items() if k in est.get_params(deep=False)}
+    params = est.get_params(deep=False)
+    small = {k: v for k, v in SMALL.items() if k in params}
+    if "image_shape" in params:
+        small.update(IMAGE)
     return est.set_params(**small)
 
 
@@ -72,11 +85,13 @@ def test_clone_get_set_params_round_trip(name, cls):
 @pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])
 def test_fit_does_not_modify_inputs_and_is_picklable(name, cls, shifted_blobs):
     Xs, ys, Xt, yt = shifted_blobs
+    est = build(cls)
+    Xs, Xt = as_images(est, Xs, Xt)
     copies = [a.copy() for a in (Xs, ys, Xt, yt)]
-    est = fit(build(cls), Xs, ys, Xt, yt)
+    est = fit(est, Xs, ys, Xt, yt)
     for before, after in zip(copies, (Xs, ys, Xt, yt), strict=True):
         np.testing.assert_array_equal(before, after)
-    assert est.n_features_in_ == 3
+    assert est.n_features_in_ == Xs.shape[1]
     restored = pickle.loads(pickle.dumps(est))
     if isinstance(est, BaseAdapter):
         out = est.transform(Xt)
@@ -114,6 +129,7 @@ BAD_CASES = [
 def test_bad_input_is_rejected_with_a_clear_error(name, cls, case, shifted_blobs):
     Xs, ys, Xt, yt = shifted_blobs
     est = build(cls)
+    Xs, Xt = as_images(est, Xs, Xt)
     Xs2, ys2, Xt2 = BAD_INPUTS[case](Xs, ys, Xt)
     with pytest.raises((TransferKitInputError, ValueError)) as err:
         fit(est, Xs2, ys2, Xt2, yt)
@@ -146,6 +162,7 @@ def test_every_estimator_works_inside_grid_search(name, cls, shifted_blobs):
 
     Xs, ys, Xt, yt = shifted_blobs
     est = build(cls)
+    Xs, Xt = as_images(est, Xs, Xt)
     if isinstance(est, BaseAdapter | BaseWeighter):
         est = make_transfer_pipeline(est, LogisticRegression(max_iter=200))
     y_partial = np.full_like(yt, -1)

@@ -37,6 +37,7 @@ def all_estimators() -> list[tuple[str, type]]:
                 and not name.startswith("_")
                 and not inspect.isabstract(obj)
                 and obj.__module__.startswith("transferkit.")
+                and not any(part.startswith("_") for part in obj.__module__.split(".")[1:])
             ):
                 found[name] = obj
     return sorted(found.items())
