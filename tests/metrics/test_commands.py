@@ -153,6 +153,19 @@ def test_rank_domains_json(files):
     assert scores == sorted(scores, reverse=True)
 
 
+@pytest.mark.parametrize("style", ["list", "comma"])
+def test_rank_accepts_the_issue_syntax_for_candidates(files, style):
+    tail = (
+        ["--candidates", files["far"], files["near"]]
+        if style == "list"
+        else ["--candidates", f"{files['far']},{files['near']}"]
+    )
+    result = runner.invoke(app, ["rank", files["target"], *tail, "--json"])
+    assert result.exit_code == 0, result.output
+    names = [c["name"] for c in json.loads(result.stdout)["candidates"]]
+    assert names == [files["near"], files["far"]]
+
+
 def test_rank_features_mode(tmp_path, rng):
     y = np.repeat([0, 1, 2], 30)
     good = np.eye(3)[y] + 0.3 * rng.normal(size=(90, 3))

@@ -214,8 +214,17 @@ def rank_candidates(
 def rank(
     target: Annotated[str, typer.Argument(help="DATASET:DOMAIN or a data file.")],
     candidates: Annotated[
-        list[str], typer.Option("--candidates", "-c", help="Candidate sources (repeat or list).")
+        list[str],
+        typer.Option(
+            "--candidates",
+            "-c",
+            help="Candidate sources: `--candidates A B C`, `-c A -c B` or `-c A,B`.",
+        ),
     ],
+    more_candidates: Annotated[
+        list[str] | None,
+        typer.Argument(help="Further candidates following --candidates A.", show_default=False),
+    ] = None,
     features: Annotated[
         bool,
         typer.Option(
@@ -240,7 +249,8 @@ def rank(
     """Rank candidate source domains (or feature extractors) for a target."""
     try:
         tgt = load_spec(target, preprocessing=preprocessing)
-        cands = [load_spec(c, preprocessing=preprocessing) for c in candidates]
+        names = [n for c in [*candidates, *(more_candidates or [])] for n in c.split(",") if n]
+        cands = [load_spec(c, preprocessing=preprocessing) for c in names]
         payload = rank_candidates(
             tgt,
             cands,
