@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from transferkit.bench import get_published, get_suite
 from transferkit.datasets import load_task
-from transferkit.mapping import GFK, MEDA, SubspaceAlignment
+from transferkit.mapping import GFK, MEDA, SubspaceAlignment, SubspaceAlignmentSVC
 from transferkit.mapping.subspace import subspace_disagreement_dimension
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -62,6 +62,17 @@ def adapter_method(make: Callable[[np.ndarray, np.ndarray], Any], classify) -> C
         info = {"n_components": int(model.n_components_)}
         pred = classify(model.transform(Xs, "source"), ys, model.transform(Xt, "target"))
         return pred, info
+
+    return run
+
+
+def sa_kernel_svm(n_components: int) -> Callable:
+    """SA + the authors' similarity-kernel SVM, C by 2-fold source CV (their released code)."""
+
+    def run(Xs, ys, Xt):
+        model = SubspaceAlignmentSVC(n_components=n_components, random_state=0)
+        model.fit(Xs, ys, X_target=Xt)
+        return model.predict(Xt), {"C": model.C_, "n_capped_fits": model.n_capped_fits_}
 
     return run
 
@@ -118,6 +129,16 @@ METHODS: dict[str, dict[str, Any]] = {
     "sa_svm_d20": {
         "run": adapter_method(lambda Xs, Xt: SubspaceAlignment(20), svm_source_cv),
         "label": "SA + linear SVM (C by 2-fold source CV), d = 20",
+        "published": {"office_caltech_surf": ["coral2016_t3:SA"]},
+    },
+    "sa_ksvm_d20": {
+        "run": sa_kernel_svm(20),
+        "label": "SA + authors' similarity-kernel SVM (C by 2-fold source CV), d = 20",
+        "published": {"office_caltech_surf": ["coral2016_t3:SA"]},
+    },
+    "sa_ksvm_d80": {
+        "run": sa_kernel_svm(80),
+        "label": "SA + authors' similarity-kernel SVM (C by 2-fold source CV), d = 80",
         "published": {"office_caltech_surf": ["coral2016_t3:SA"]},
     },
     "meda": {
@@ -238,6 +259,20 @@ def _comparisons(suite: str, by_method: dict, tasks: list[str]) -> list[str]:
                 f"| {name} | {ref} | {ours:.2f} | {pub.average:.2f} | {ours - pub.average:+.2f} |"
             )
     lines.append("")
+    if suite == "office_caltech_surf" and "sa_ksvm_d20" in by_method:
+        lines += [
+            "**SA and the CORAL Table 3 row (41.5).** No SA variant here lands within 1.5 "
+            "points of it. With the SA authors' own classifier (`SubspaceAlignmentSVC`: "
+            "LIBSVM on the similarity between aligned source and target-projected samples, "
+            "C by 2-fold source CV, as in their released code) our SA is *above* it "
+            "(d = 20 and d = 80 rows). A liblinear SVM on the aligned coordinates collapses "
+            "when source CV picks a large C (`sa_svm_d20`). The same SA + similarity-kernel "
+            "SVM does reproduce the other published SA average, CORAL Table 5 on Amazon "
+            "reviews (77.0 over K->D, D->B, B->E, E->K): 77.78 at d = 20, in "
+            "`benchmarks/results/amazon.md` (method `sa_svm`) and "
+            "`tests/mapping/test_subspace_svm.py`.",
+            "",
+        ]
     if suite == "office_caltech_surf" and {"gfk_1nn_d10", "gfk_1nn_d20"} <= set(by_method):
         pub = get_published(suite, "jda2013_t2:GFK")
         matched = []

@@ -8,7 +8,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from transferkit.bench.methods_core import linear_svm
 from transferkit.bench.registry import register_method
-from transferkit.mapping import GFK, MEDA, SubspaceAlignment
+from transferkit.mapping import GFK, MEDA, SubspaceAlignment, SubspaceAlignmentSVC
 from transferkit.pipeline import make_transfer_pipeline
 
 __all__: list[str] = []
@@ -61,5 +61,24 @@ register_method(
     published={
         "office_caltech_surf": ["meda2018_t2:MEDA"],
         "digits": ["meda2018_t3:MEDA"],
+    },
+)
+
+
+def _sa_svm(random_state: Any) -> SubspaceAlignmentSVC:
+    return SubspaceAlignmentSVC(n_components=20, random_state=random_state)
+
+
+register_method(
+    "sa_svm",
+    _sa_svm,
+    description=(
+        "Subspace Alignment (d = 20) + the SA authors' similarity-kernel SVM "
+        "(C by 2-fold source CV)"
+    ),
+    param_grid={"n_components": [20, 80, 10, 50]},
+    published={
+        "office_caltech_surf": ["coral2016_t3:SA"],
+        "amazon": ["coral2016_t5:SA"],
     },
 )

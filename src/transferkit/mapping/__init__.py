@@ -6,6 +6,7 @@ from transferkit.mapping.jda import BDA, JDA
 from transferkit.mapping.meda import MEDA
 from transferkit.mapping.pca import JointPCA
 from transferkit.mapping.subspace import GFK, SubspaceAlignment
+from transferkit.mapping.subspace_svm import SubspaceAlignmentSVC
 from transferkit.mapping.tca import TCA
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "KernelFactor",
     "MMDMatrix",
     "SubspaceAlignment",
+    "SubspaceAlignmentSVC",
     "TCA",
     "median_heuristic_gamma",
 ]
