@@ -7,7 +7,9 @@ neighbourhood density), plus :class:`SourceCV` (no shift correction) and
 :class:`TargetOracle` (needs target labels; an upper bound). Domain-aware splitters
 (:class:`SourceKFold`, :class:`StratifiedSourceKFold`) keep the target out of the
 validation folds, and :func:`select` runs a grid through a criterion and a selection
-rule (:class:`BestScore`, :class:`OneStandardError`).
+rule (:class:`BestScore`, :class:`OneStandardError`). When a few target samples are
+labelled, :func:`target_cv_accuracy` and :func:`choose_by_target_cv` cross-validate on
+them instead.
 """
 
 from transferkit.selection.criteria import (
@@ -37,6 +39,11 @@ from transferkit.selection.search import (
     select,
 )
 from transferkit.selection.splitters import SourceKFold, StratifiedSourceKFold
+from transferkit.selection.target_cv import (
+    TargetCVResult,
+    choose_by_target_cv,
+    target_cv_accuracy,
+)
 
 __all__ = [
     "DEV",
@@ -55,7 +62,9 @@ __all__ = [
     "SourceCV",
     "SourceKFold",
     "StratifiedSourceKFold",
+    "TargetCVResult",
     "TargetOracle",
+    "choose_by_target_cv",
     "dev_risk",
     "get_criterion",
     "get_rule",
@@ -64,4 +73,5 @@ __all__ = [
     "score_candidates",
     "select",
     "soft_neighbourhood_density",
+    "target_cv_accuracy",
 ]
