@@ -9,7 +9,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from transferkit import LabelError, TransferKitInputError
 from transferkit.mapping import BDA, JDA
-from transferkit.mapping.jda import proxy_a_distance
+from transferkit.mapping.jda import _bda_a_distance as proxy_a_distance
 
 from ._reference import dense_jda, dense_mmd, dense_solve, same_subspace_embedding
 from ._tasks import one_nn_accuracy

@@ -9,11 +9,8 @@ from sklearn.base import clone
 from transferkit._validation import LabelError, MemoryBudgetError, TransferKitInputError
 from transferkit.datasets import load_task
 from transferkit.mapping import GFK, MEDA
-from transferkit.mapping.meda import (
-    adaptive_balance_factor,
-    cosine_knn_laplacian,
-    proxy_a_distance,
-)
+from transferkit.mapping.meda import _proxy_a_distance as proxy_a_distance
+from transferkit.mapping.meda import adaptive_balance_factor, cosine_knn_laplacian
 
 
 def _dense_laplacian(X, p):

@@ -19,6 +19,7 @@ from transferkit.metrics import (
     kl_divergence_knn,
     proxy_a_distance,
     sinkhorn_distance,
+    svm_training_a_distance,
     wasserstein_distance,
 )
 
@@ -88,6 +89,20 @@ def test_proxy_a_distance(rng):
     assert svm == 2.0
     with pytest.raises(TransferKitInputError, match="cv"):
         proxy_a_distance(X, X, cv=1)
+
+
+def test_svm_training_a_distance_is_the_resubstitution_error(rng):
+    X, Y = rng.normal(size=(60, 3)), rng.normal(size=(40, 3)) + 0.7
+    both, domain = np.vstack([X, Y]), np.r_[np.zeros(60), np.ones(40)]
+    for loss, dual in (("squared_hinge", "auto"), ("hinge", True)):
+        svm = LinearSVC(C=0.5, loss=loss, dual=dual, max_iter=5000, random_state=0)
+        error = np.mean(svm.fit(both, domain).predict(both) != domain)
+        got = svm_training_a_distance(X, Y, C=0.5, loss=loss, max_iter=5000)
+        assert got == pytest.approx(2 * (1 - 2 * error))
+    assert svm_training_a_distance(X, X + 20.0) == 2.0
+    assert svm_training_a_distance(X, Y[:0], empty_value=0.0) == 0.0
+    with pytest.raises(TransferKitInputError, match="loss"):
+        svm_training_a_distance(X, Y, loss="log")
 
 
 def test_proxy_a_distance_is_seeded(rng):

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.svm import LinearSVC
 from tqdm.auto import tqdm
 
 from transferkit._validation import (
@@ -22,32 +21,15 @@ from transferkit._validation import (
 )
 from transferkit.mapping._kernels import MMDMatrix
 from transferkit.mapping._mmd_embedding import MMDEmbeddingAdapter
+from transferkit.metrics.proxy_a import svm_training_a_distance
 
-__all__ = ["JDA", "BDA", "proxy_a_distance"]
+
+def _bda_a_distance(Zs: np.ndarray, Zt: np.ndarray) -> float:
+    """BDA's reference: liblinear's default SVM, training error, 0 for an empty class."""
+    return svm_training_a_distance(Zs, Zt, empty_value=0.0)
 
 
-def proxy_a_distance(X_source: np.ndarray, X_target: np.ndarray, *, random_state: Any = 0) -> float:
-    r"""Proxy :math:`\mathcal A`-distance :math:`d_{\mathcal A} = 2(1 - 2\epsilon)`.
-
-    :math:`\epsilon` is the error of a linear SVM trained to tell the two samples apart
-    (measured on the same samples, as in the BDA reference code). Returns 0 when either
-    sample is empty.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> a, b = rng.normal(size=(100, 2)), rng.normal(size=(100, 2)) + 5.0
-    >>> round(proxy_a_distance(a, b), 2)
-    2.0
-    """
-    if X_source.shape[0] == 0 or X_target.shape[0] == 0:
-        return 0.0
-    X = np.vstack([X_source, X_target])
-    d = np.r_[np.zeros(X_source.shape[0], dtype=int), np.ones(X_target.shape[0], dtype=int)]
-    clf = LinearSVC(random_state=random_state).fit(X, d)
-    error = float(np.mean(clf.predict(X) != d))
-    return 2.0 * (1.0 - 2.0 * error)
+__all__ = ["JDA", "BDA"]
 
 
 class _JointAdapter(MMDEmbeddingAdapter):
@@ -343,9 +325,9 @@ class BDA(_JointAdapter):
 
     def _estimate_mu(self, Z: np.ndarray, ys: np.ndarray, pseudo: np.ndarray) -> float:
         Zs, Zt = self._embedding_split(Z)
-        d_marginal = proxy_a_distance(Zs, Zt)
+        d_marginal = _bda_a_distance(Zs, Zt)
         d_classes = [
-            proxy_a_distance(Zs[ys == c], Zt[pseudo == c]) for c in range(self.classes_.size)
+            _bda_a_distance(Zs[ys == c], Zt[pseudo == c]) for c in range(self.classes_.size)
         ]
         d_conditional = float(np.mean(d_classes))
         denom = d_conditional + d_marginal

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 from scipy import linalg, sparse
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
-from sklearn.svm import LinearSVC
 
 from transferkit._validation import (
     TransferKitInputError,
@@ -21,42 +18,14 @@ from transferkit._validation import (
 )
 from transferkit.base import BaseTransferClassifier
 from transferkit.mapping.subspace import GFK
+from transferkit.metrics.proxy_a import svm_training_a_distance
 
-__all__ = ["MEDA", "adaptive_balance_factor", "proxy_a_distance"]
-
-
-def proxy_a_distance(X_source: Any, X_target: Any, *, C: float = 1.0) -> float:
-    r"""Proxy :math:`\mathcal A`-distance :math:`d_A = 2(1 - 2\epsilon)` between two samples.
-
-    :math:`\epsilon` is the training error of a linear SVM (hinge loss, ``C``) that
-    separates the two samples, as in the MEDA and BDA reference code. A value near 0
-    means indistinguishable domains, near 2 fully separable ones. When one side is
-    empty the samples are trivially separable and 2 is returned.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(0)
-    >>> far = proxy_a_distance(rng.normal(size=(50, 2)), rng.normal(size=(50, 2)) + 10)
-    >>> round(far, 2)
-    2.0
-    """
-    Xs = check_matrix(X_source, "X_source", min_samples=0)
-    Xt = check_matrix(X_target, "X_target", min_samples=0, n_features=Xs.shape[1])
-    return _proxy_a_distance(Xs, Xt, C)
+__all__ = ["MEDA", "adaptive_balance_factor"]
 
 
-def _proxy_a_distance(Xs: np.ndarray, Xt: np.ndarray, C: float = 1.0) -> float:
-    if Xs.shape[0] == 0 or Xt.shape[0] == 0:
-        return 2.0
-    X = np.vstack([Xs, Xt])
-    y = np.r_[np.zeros(Xs.shape[0], int), np.ones(Xt.shape[0], int)]
-    clf = LinearSVC(C=C, loss="hinge", dual=True, max_iter=2000, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-    error = float(np.mean(clf.predict(X) != y))
-    return 2.0 * (1.0 - 2.0 * error)
+def _proxy_a_distance(Xs: np.ndarray, Xt: np.ndarray) -> float:
+    """MEDA's reference: hinge-loss linear SVM, training error, 2 for an empty class."""
+    return svm_training_a_distance(Xs, Xt, loss="hinge", max_iter=2000, empty_value=2.0)
 
 
 def adaptive_balance_factor(

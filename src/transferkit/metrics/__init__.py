@@ -11,7 +11,7 @@ from transferkit.metrics._common import DistanceResult
 from transferkit.metrics.distances import coral_distance, energy_distance, energy_test
 from transferkit.metrics.kl import gaussian_kl, kl_divergence_knn
 from transferkit.metrics.mmd import MMDTestResult, median_heuristic, mmd2, mmd_test
-from transferkit.metrics.proxy_a import proxy_a_distance
+from transferkit.metrics.proxy_a import proxy_a_distance, svm_training_a_distance
 from transferkit.metrics.report import DISTANCE_NAMES, bootstrap_interval, domain_distances
 from transferkit.metrics.transferability import h_score, leep, logme, logme_evidence, nce
 from transferkit.metrics.transport import sinkhorn_distance, wasserstein_distance
@@ -36,6 +36,7 @@ __all__ = [
     "mmd_test",
     "nce",
     "proxy_a_distance",
+    "svm_training_a_distance",
     "sinkhorn_distance",
     "wasserstein_distance",
 ]
