@@ -6,9 +6,10 @@ from sklearn.base import clone
 
 from transferkit._validation import MemoryBudgetError, TransferKitInputError, WeightCollapseWarning
 from transferkit.instance import KMM
-from transferkit.instance._kernels import gaussian_kernel, median_heuristic
+from transferkit.instance._kernels import gaussian_kernel
 from transferkit.instance.kmm import project_box_sum
 from transferkit.instance.synthetic import make_gaussian_shift
+from transferkit.metrics import median_heuristic
 
 
 def _mmd2(Xs, Xt, w, sigma):
@@ -30,6 +31,9 @@ def test_median_heuristic_is_the_median_distance():
     X = rng.normal(size=(40, 3))
     d = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1))[np.triu_indices(40, 1)]
     assert median_heuristic(X) == pytest.approx(np.median(d))
+    # mostly duplicated rows: the median of the distinct pairs, not 0
+    dup = np.vstack([np.zeros((30, 2)), [[3.0, 4.0]], [[6.0, 8.0]]])
+    assert median_heuristic(dup) == pytest.approx(5.0)
 
 
 def test_projection_is_the_euclidean_projection():

@@ -7,38 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from transferkit._validation import check_random_state
-
-__all__ = ["median_heuristic", "gaussian_kernel", "kernel_row_blocks"]
-
-
-def median_heuristic(*arrays: np.ndarray, max_samples: int = 1000, random_state: Any = 0) -> float:
-    r"""Median pairwise Euclidean distance of the pooled samples.
-
-    The classic bandwidth :math:`\sigma = \operatorname{median}_{i<j}\lVert x_i - x_j\rVert`
-    for :math:`k(x, x') = \exp(-\lVert x - x'\rVert^2 / (2\sigma^2))`. At most
-    ``max_samples`` pooled rows (drawn without replacement) are used, so the cost is
-    bounded for any sample size.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> median_heuristic(np.array([[0.0], [1.0], [3.0]]))
-    2.0
-    """
-    X = np.vstack(arrays)
-    if X.shape[0] > max_samples:
-        rng = check_random_state(random_state)
-        X = X[rng.choice(X.shape[0], max_samples, replace=False)]
-    sq = np.einsum("ij,ij->i", X, X)
-    d2 = sq[:, None] + sq[None, :] - 2.0 * (X @ X.T)
-    iu = np.triu_indices(X.shape[0], k=1)
-    dist = np.sqrt(np.maximum(d2[iu], 0.0))
-    med = float(np.median(dist))
-    if med <= 0:
-        positive = dist[dist > 0]
-        med = float(np.median(positive)) if positive.size else 1.0
-    return med
+__all__ = ["gaussian_kernel", "kernel_row_blocks"]
 
 
 def gaussian_kernel(

@@ -14,8 +14,9 @@ from transferkit._validation import (
     check_random_state,
 )
 from transferkit.base import BaseWeighter
-from transferkit.instance._kernels import gaussian_kernel, median_heuristic
+from transferkit.instance._kernels import gaussian_kernel
 from transferkit.instance.ulsif import DEFAULT_SIGMA_FACTORS, _grid
+from transferkit.metrics.mmd import median_heuristic
 
 __all__ = ["KLIEP", "kliep_solve"]
 

@@ -17,7 +17,8 @@ from transferkit._validation import (
     check_random_state,
 )
 from transferkit.base import BaseWeighter
-from transferkit.instance._kernels import gaussian_kernel, kernel_row_blocks, median_heuristic
+from transferkit.instance._kernels import gaussian_kernel, kernel_row_blocks
+from transferkit.metrics.mmd import median_heuristic
 
 __all__ = ["KMM", "project_box_sum"]
 

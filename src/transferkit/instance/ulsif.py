@@ -19,7 +19,8 @@ from transferkit._validation import (
     check_random_state,
 )
 from transferkit.base import BaseWeighter
-from transferkit.instance._kernels import gaussian_kernel, median_heuristic
+from transferkit.instance._kernels import gaussian_kernel
+from transferkit.metrics.mmd import median_heuristic
 
 __all__ = ["RuLSIF", "ULSIF", "loo_scores"]
 

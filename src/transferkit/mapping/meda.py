@@ -17,6 +17,7 @@ from transferkit._validation import (
     check_positive,
 )
 from transferkit.base import BaseTransferClassifier
+from transferkit.mapping._kernels import kernel_matrix
 from transferkit.mapping.subspace import GFK
 from transferkit.metrics.proxy_a import svm_training_a_distance
 
@@ -93,12 +94,6 @@ def _balance_factor(
 def _normalise_rows(X: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(X, axis=1, keepdims=True)
     return X / np.maximum(norms, 1e-12)
-
-
-def _rbf(A: np.ndarray, B: np.ndarray, gamma: float) -> np.ndarray:
-    """RBF kernel :math:`\\exp(-\\gamma\\lVert a - b\\rVert^2)` (private: to be unified)."""
-    sq = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * (A @ B.T)
-    return np.exp(-gamma * np.maximum(sq, 0.0))
 
 
 def cosine_knn_laplacian(X: np.ndarray, n_neighbors: int) -> sparse.csr_matrix:
@@ -286,7 +281,7 @@ class MEDA(BaseTransferClassifier):
     def _kernel(self, A: np.ndarray, B: np.ndarray) -> np.ndarray:
         if self.kernel == "linear":
             return A @ B.T
-        return _rbf(A, B, self.gamma_)
+        return kernel_matrix(A, B, "rbf", self.gamma_)
 
     def _fit(self, data: ValidatedDomains) -> None:
         from tqdm.auto import tqdm

@@ -100,8 +100,9 @@ def median_heuristic(
         Z = Z[rng.choice(Z.shape[0], size=max_samples, replace=False)]
     d = pdist(Z)
     median = float(np.median(d))
-    if median <= 0:
-        median = float(d.mean())
+    if median <= 0:  # mostly duplicated rows: the median of the distinct pairs
+        positive = d[d > 0]
+        median = float(np.median(positive)) if positive.size else 0.0
     return positive_or_raise(
         median,
         "the median pairwise distance",
