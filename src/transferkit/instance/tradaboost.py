@@ -107,8 +107,11 @@ class TrAdaBoost(BaseTransferClassifier):
     labelled samples), :math:`\epsilon_t \approx 0` after a few rounds, the source keeps
     only a tiny share of the weight and the voting rounds are nearly target-only models:
     on the Amazon reviews benchmark (``benchmarks/instance_amazon_tradaboost.py``) this
-    puts TrAdaBoost below source-only training. Choose ``n_estimators`` on held-out
-    labelled target samples, or use ``dynamic=True``.
+    puts TrAdaBoost below source-only training. Choose ``n_estimators`` by
+    cross-validation on the labelled target samples
+    (:func:`transferkit.selection.choose_by_target_cv`, including ``n_estimators=1``,
+    which is pooled training); with that, TrAdaBoost beats source-only and target-only
+    training there (78.05 % vs 77.53 % and 71.97 %), though not plain pooling (78.38 %).
 
     References
     ----------
