@@ -46,42 +46,26 @@ LAMBDA = 0.1
 T = 10
 
 
+def _config(source: str, target: str, method: str, factor: float, approx, seed: int) -> dict:
+    return {
+        "source": source,
+        "target": target,
+        "method": method,
+        "factor": factor,
+        "approx": approx,
+        "seed": seed,
+    }
+
+
 def configurations() -> list[dict]:
     configs = []
     for source, target in TASKS:
         for method in METHODS:
             for factor in FACTORS:
-                configs.append(
-                    dict(
-                        source=source,
-                        target=target,
-                        method=method,
-                        factor=factor,
-                        approx=None,
-                        seed=0,
-                    )
-                )
-                configs.append(
-                    dict(
-                        source=source,
-                        target=target,
-                        method=method,
-                        factor=factor,
-                        approx="nystroem",
-                        seed=0,
-                    )
-                )
+                configs.append(_config(source, target, method, factor, None, 0))
+                configs.append(_config(source, target, method, factor, "nystroem", 0))
             for seed in LANDMARK_SEEDS[1:]:
-                configs.append(
-                    dict(
-                        source=source,
-                        target=target,
-                        method=method,
-                        factor=1.0,
-                        approx="nystroem",
-                        seed=seed,
-                    )
-                )
+                configs.append(_config(source, target, method, 1.0, "nystroem", seed))
     return configs
 
 
@@ -133,19 +117,7 @@ def report(rows: list[dict]) -> None:
             means = {}
             for approx, label in ((None, "exact"), ("nystroem", f"Nyström (m={N_LANDMARKS})")):
                 cells = [
-                    by.get(
-                        _key(
-                            dict(
-                                source=source,
-                                target=target,
-                                method=method,
-                                factor=f,
-                                approx=approx,
-                                seed=0,
-                            )
-                        )
-                    )
-                    for f in FACTORS
+                    by.get(_key(_config(source, target, method, f, approx, 0))) for f in FACTORS
                 ]
                 vals = [c["accuracy"] if c else None for c in cells]
                 done = [v for v in vals if v is not None]
@@ -154,18 +126,7 @@ def report(rows: list[dict]) -> None:
                 mean = "—" if means[approx] is None else f"{means[approx]:.2f}"
                 lines.append(f"| {source}→{target} | {method} | {label} | {shown} | {mean} |")
             seeds = [
-                by.get(
-                    _key(
-                        dict(
-                            source=source,
-                            target=target,
-                            method=method,
-                            factor=1.0,
-                            approx="nystroem",
-                            seed=s,
-                        )
-                    )
-                )
+                by.get(_key(_config(source, target, method, 1.0, "nystroem", s)))
                 for s in LANDMARK_SEEDS
             ]
             seed_accs = [s["accuracy"] for s in seeds if s]
@@ -176,18 +137,7 @@ def report(rows: list[dict]) -> None:
                     method,
                     means,
                     seed_accs,
-                    by.get(
-                        _key(
-                            dict(
-                                source=source,
-                                target=target,
-                                method=method,
-                                factor=1.0,
-                                approx=None,
-                                seed=0,
-                            )
-                        )
-                    ),
+                    by.get(_key(_config(source, target, method, 1.0, None, 0))),
                 )
             )
     lines += [
