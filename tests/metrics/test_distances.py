@@ -103,6 +103,8 @@ def test_svm_training_a_distance_is_the_resubstitution_error(rng):
     assert svm_training_a_distance(X, Y[:0], empty_value=0.0) == 0.0
     with pytest.raises(TransferKitInputError, match="loss"):
         svm_training_a_distance(X, Y, loss="log")
+    with pytest.raises(DomainMismatchError, match="X has 3 features but Y has 2"):
+        svm_training_a_distance(X, Y[:, :2])
 
 
 def test_proxy_a_distance_is_seeded(rng):

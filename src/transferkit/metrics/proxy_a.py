@@ -29,7 +29,6 @@ from sklearn.svm import LinearSVC
 
 from transferkit._validation import (
     TransferKitInputError,
-    check_matrix,
     check_option,
     check_positive,
 )
@@ -155,8 +154,7 @@ def svm_training_a_distance(
     0.0
     """
     check_option("loss", loss, ("squared_hinge", "hinge"))
-    Xs = check_matrix(X, "X", min_samples=0)
-    Xt = check_matrix(Y, "Y", min_samples=0, n_features=Xs.shape[1])
+    Xs, Xt = check_pair(X, Y, min_samples=0)
     if Xs.shape[0] == 0 or Xt.shape[0] == 0:
         return float(empty_value)
     data = np.vstack([Xs, Xt])
