@@ -15,6 +15,9 @@ from threadpoolctl import threadpool_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
+#: The 12 Office-Caltech SURF tasks (source, target) in the order of the published tables.
+SURF_TASKS = [(s, t) for s in "CAWD" for t in "CAWD" if t != s]
+
 
 def environment() -> dict:
     """What the numbers were measured on: versions, BLAS threads, CPU count, load."""

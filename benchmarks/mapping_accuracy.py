@@ -25,22 +25,9 @@ from transferkit.datasets import load_task
 from transferkit.mapping import BDA, JDA, TCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _mapping_common import SURF_TASKS as SURF
 from _mapping_common import environment, write_results
 
-SURF = [
-    ("C", "A"),
-    ("C", "W"),
-    ("C", "D"),
-    ("A", "C"),
-    ("A", "W"),
-    ("A", "D"),
-    ("W", "C"),
-    ("W", "A"),
-    ("W", "D"),
-    ("D", "C"),
-    ("D", "A"),
-    ("D", "W"),
-]
 SUITES = {
     "office_caltech10_surf": (SURF, "linear", 1.0),
     "mnist_usps": ([("U", "M"), ("M", "U")], "primal", 0.1),

@@ -30,22 +30,9 @@ from transferkit.datasets import load_task
 from transferkit.mapping import JDA, TCA
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _mapping_common import SURF_TASKS as TASKS
 from _mapping_common import environment, write_results
 
-TASKS = [
-    ("C", "A"),
-    ("C", "W"),
-    ("C", "D"),
-    ("A", "C"),
-    ("A", "W"),
-    ("A", "D"),
-    ("W", "C"),
-    ("W", "A"),
-    ("W", "D"),
-    ("D", "C"),
-    ("D", "A"),
-    ("D", "W"),
-]
 DIM = 30
 LAMBDA = 1.0
 T = 10
