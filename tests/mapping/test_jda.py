@@ -87,6 +87,22 @@ def test_labelled_target_samples_keep_their_labels(rng):
     assert np.array_equal(jda.pseudo_labels_[:6], yt[:6])
 
 
+def test_pseudo_label_history_records_every_solve(rng):
+    Xs, ys, Xt, _ = _task(rng)
+    jda = JDA(n_components=3, n_iter=4, lambda_=0.5).fit(Xs, ys, X_target=Xt)
+    history = jda.pseudo_label_history_
+    assert len(history) == 4
+    # Entry t feeds solve t + 1: the last solve used the second-to-last entry ...
+    assert np.array_equal(jda.pseudo_labels_, history[-2])
+    # ... and the last entry is the 1-NN prediction in the final embedding.
+    knn = KNeighborsClassifier(1).fit(jda.transform(Xs, "source"), ys)
+    assert np.array_equal(history[-1], knn.predict(jda.transform(Xt, "target")))
+    # Fixing the target labels to entry t and solving once reproduces entry t + 1.
+    one_step = JDA(n_components=3, n_iter=2, lambda_=0.5)
+    one_step.fit(Xs, ys, X_target=Xt, y_target=history[1])
+    assert np.array_equal(one_step.pseudo_label_history_[1], history[2])
+
+
 def test_string_labels_and_estimator_contract(rng):
     Xs, ys, Xt, _ = _task(rng)
     names = np.array(["cat", "dog", "eel"])[ys]

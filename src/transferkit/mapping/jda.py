@@ -65,6 +65,7 @@ class _JointAdapter(MMDEmbeddingAdapter):
         pseudo = self._initial_pseudo_labels(data, ys)
         Z = None
         self.mu_history_ = []
+        self.pseudo_label_history_ = []
         for _ in tqdm(range(self.n_iter), desc=type(self).__name__, disable=not self.verbose):
             if pseudo is not None and yt_known is not None:
                 pseudo = pseudo.copy()
@@ -75,6 +76,7 @@ class _JointAdapter(MMDEmbeddingAdapter):
             self.pseudo_labels_ = None if pseudo is None else data.classes[pseudo]
             Zs, Zt = self._embedding_split(Z)
             pseudo = self._pseudo_label(Zs, ys, Zt)
+            self.pseudo_label_history_.append(data.classes[pseudo])
         self.n_iter_ = self.n_iter
         self._finish()
 
@@ -116,6 +118,11 @@ _ATTRS_DOC = r"""
         The :math:`\phi` of the last solve, decreasing.
     pseudo_labels_ : ndarray of shape (n_target,)
         Target pseudo-labels used in the last solve.
+    pseudo_label_history_ : list of ndarray of shape (n_target,)
+        What the pseudo-label classifier predicted for every target sample in the
+        embedding of each solve (``n_iter`` arrays; labelled target samples are *not*
+        overridden here). Entry :math:`t` feeds solve :math:`t+1`. Watching how many
+        labels change between entries shows whether the loop has settled or is drifting.
     kernel_factor_ : KernelFactor
         The fitted kernel factor (maps new samples).
     classes_ : ndarray
