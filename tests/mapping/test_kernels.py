@@ -121,3 +121,65 @@ def test_exact_rbf_tca_raises_before_allocating(monkeypatch, rng):
     assert tca.fit(Xs, X_target=Xt).transform(Xt).shape == (400, 2)
     # The linear kernel never needs an n x n matrix when d < n.
     assert TCA(n_components=2).fit(Xs, X_target=Xt).transform(Xt).shape == (400, 2)
+
+
+def _digits_subsample(n: int = 1000):
+    """1000 MNIST + 1000 USPS samples (M->U), the same draw every time."""
+    from transferkit.datasets import load_task
+
+    Xs, ys, Xt, yt = load_task("mnist_usps", "M", "U")
+    pick = np.random.default_rng(0)
+    i = pick.choice(ys.size, n, replace=False)
+    j = pick.choice(yt.size, n, replace=False)
+    X = np.vstack([Xs[i], Xt[j]])
+    gamma = median_heuristic_gamma(X / np.linalg.norm(X, axis=1, keepdims=True), random_state=0)
+    return Xs[i], ys[i], Xt[j], yt[j], gamma
+
+
+@pytest.mark.usefixtures("data_home")
+def test_nystroem_tca_keeps_the_exact_accuracy_on_digits():
+    """RBF TCA with 500 of 2000 samples as landmarks: mean 1-NN loss <= 1 point."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    Xs, ys, Xt, yt, gamma = _digits_subsample()
+
+    def accuracy(**approx):
+        tca = TCA(n_components=100, kernel="rbf", mu=0.1, gamma=gamma, **approx)
+        tca.fit(Xs, ys, X_target=Xt)
+        knn = KNeighborsClassifier(1).fit(tca.transform(Xs, "source"), ys)
+        return 100.0 * np.mean(knn.predict(tca.transform(Xt, "target")) == yt)
+
+    exact = accuracy()
+    nystroem = [
+        accuracy(approximation="nystroem", n_landmarks=500, random_state=s) for s in range(3)
+    ]
+    assert exact - np.mean(nystroem) <= 1.0, (exact, nystroem)
+
+
+@pytest.mark.usefixtures("data_home")
+def test_one_nystroem_jda_solve_follows_the_exact_one_on_digits():
+    """From the same pseudo-labels, one Nyström JDA solve predicts what the exact one does.
+
+    (End to end, JDA's pseudo-label loop can amplify small differences; this checks the
+    approximation itself, as ``benchmarks/mapping_nystroem_fidelity.py`` does at full size.)
+    """
+    from transferkit.mapping import JDA
+
+    Xs, ys, Xt, yt, gamma = _digits_subsample()
+
+    def jda(n_iter, y_target=None, **approx):
+        model = JDA(
+            n_components=100, kernel="rbf", lambda_=0.1, gamma=gamma, n_iter=n_iter, **approx
+        )
+        return model.fit(Xs, ys, X_target=Xt, y_target=y_target).pseudo_label_history_
+
+    exact = jda(3)
+    losses, agreement = [], []
+    for seed in range(5):
+        step = jda(
+            2, y_target=exact[1], approximation="nystroem", n_landmarks=500, random_state=seed
+        )[1]
+        losses.append(100.0 * (np.mean(exact[2] == yt) - np.mean(step == yt)))
+        agreement.append(100.0 * np.mean(step == exact[2]))
+    assert np.mean(losses) <= 1.0 and max(losses) <= 2.0, losses
+    assert min(agreement) >= 95.0, agreement
