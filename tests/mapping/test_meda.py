@@ -73,6 +73,8 @@ def test_meda_solves_the_papers_linear_system(shifted_blobs):
     np.testing.assert_array_equal(clf.pseudo_labels_, np.argmax(K[n_s:] @ beta, axis=1))
     # predicting the training target reproduces the fitted pseudo-labels
     np.testing.assert_array_equal(clf.predict(Xt), clf.pseudo_labels_)
+    assert len(clf.pseudo_label_history_) == 1
+    np.testing.assert_array_equal(clf.pseudo_label_history_[-1], clf.pseudo_labels_)
     proba = clf.predict_proba(Xt)
     np.testing.assert_allclose(proba.sum(1), 1.0)
     np.testing.assert_array_equal(clf.classes_[proba.argmax(1)], clf.predict(Xt))
@@ -100,6 +102,8 @@ def test_meda_matches_published_surf_cell(data_home):
     assert 100 * clf.score(Xt, yt) == pytest.approx(87.5, abs=0.5)
     assert len(clf.mu_history_) == 10
     assert all(0.0 <= mu <= 1.0 for mu in clf.mu_history_)
+    assert len(clf.pseudo_label_history_) == 10
+    np.testing.assert_array_equal(clf.pseudo_label_history_[-1], clf.predict(Xt))
 
 
 def test_meda_contract_and_bad_inputs(shifted_blobs, monkeypatch):

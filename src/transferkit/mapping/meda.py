@@ -212,6 +212,10 @@ class MEDA(BaseTransferClassifier):
         :math:`\mu` used at each iteration.
     pseudo_labels_ : ndarray of shape (n_target,)
         Final target predictions (in ``classes_``).
+    pseudo_label_history_ : list of ndarray of shape (n_target,)
+        The target predictions after each iteration (``max_iter`` arrays; the last one
+        is ``pseudo_labels_``). Many labels still changing at the end means the
+        iterations have not settled.
     n_iter_ : int
 
     References
@@ -325,6 +329,7 @@ class MEDA(BaseTransferClassifier):
         base_rhs = linalg.lu_solve(lu, Y, check_finite=False)  # B^{-1} E Y
 
         self.mu_history_: list[float] = []
+        self.pseudo_label_history_: list[np.ndarray] = []
         if self.mu == "adaptive":
             d_marginal = _proxy_a_distance(Zs, Zt)  # the embedding is fixed: computed once
             cache: dict[tuple[Any, bytes], float] = {}
@@ -343,6 +348,7 @@ class MEDA(BaseTransferClassifier):
             beta = base_rhs - BinvU @ np.linalg.solve(small, Vt @ base_rhs)
             F = K @ beta
             pseudo = np.argmax(F[n_s:], axis=1)
+            self.pseudo_label_history_.append(self.classes_[pseudo])
         self.n_iter_ = self.max_iter
         self.dual_coef_ = beta
         self.X_fit_ = X
