@@ -25,10 +25,10 @@ Results are cached per run in ``benchmarks/.work/nystroem_fidelity/`` (an interr
 run resumes); ``--worker-share i/k`` runs every k-th job, ``--report-only`` writes the
 tables from the cache.
 
-Usage::
+Usage (one process: on 2 cores two workers with 2 BLAS threads each ran the exact
+kernels about 2x slower each than one process alone)::
 
-    python benchmarks/mapping_nystroem_fidelity.py --worker-share 0/2 &
-    python benchmarks/mapping_nystroem_fidelity.py --worker-share 1/2
+    python benchmarks/mapping_nystroem_fidelity.py
     python benchmarks/mapping_nystroem_fidelity.py --report-only
 """
 
