@@ -33,6 +33,7 @@ from transferkit.mapping._kernels import (
     KernelFactor,
     MMDMatrix,
     centred_gram,
+    resolve_power_iterations,
 )
 
 __all__ = ["MMDEmbeddingAdapter", "normalize_rows"]
@@ -62,6 +63,7 @@ class MMDEmbeddingAdapter(BaseAdapter):
             check_positive("gamma", self.gamma)
         if self.approximation is not None:
             check_positive("n_landmarks", self.n_landmarks, integer=True)
+            resolve_power_iterations(self.power_iterations, n_samples)
             if self.kernel == "primal":
                 raise TransferKitInputError(
                     'approximation="nystroem" approximates a kernel; with kernel="primal" '
@@ -80,7 +82,9 @@ class MMDEmbeddingAdapter(BaseAdapter):
             gamma=self.gamma,
             approximation=self.approximation,
             n_landmarks=self.n_landmarks,
+            power_iterations=self.power_iterations,
             random_state=self.random_state,
+            verbose=getattr(self, "verbose", False),
         )
         P = self.kernel_factor_.fit(X)
         rank = P.shape[1]
