@@ -76,9 +76,17 @@ def test_refined_nystroem_is_the_sketch_closed_form(rng):
     Kq = KW @ np.linalg.pinv(W.T @ KW) @ KW.T
     assert np.allclose(P @ P.T, Kq @ Kq, atol=1e-8)
     # New samples go through the same map: on the fitted samples it gives P back.
-    assert np.allclose(f.transform(X), P, atol=1e-8)
     X_new = _clustered(rng, n=7, d=4)
-    assert f.transform(X_new).shape == (7, P.shape[1])
+    post = W @ np.linalg.pinv(W.T @ KW) @ W.T @ P  # P = K post: k(x, X) maps through it
+    assert np.allclose(f.transform(X_new), rbf_kernel(X_new, X, gamma=0.2) @ post, atol=1e-8)
+    # The fitted samples (or a block of them) return the stored rows without a kernel pass,
+    # which the kernel map would reproduce.
+    for block in (X, X[:30], X[30:]):
+        assert np.allclose(f.transform(block), rbf_kernel(block, X, gamma=0.2) @ post, atol=1e-8)
+    assert np.array_equal(f.transform(X[30:]), P[30:])
+    moved = X[30:].copy()
+    moved[-1] += 1e-3
+    assert np.allclose(f.transform(moved), rbf_kernel(moved, X, gamma=0.2) @ post, atol=1e-8)
 
 
 def test_power_iterations_bring_the_leading_spectrum_close_to_exact(rng):

@@ -336,9 +336,26 @@ class KernelFactor:
         rotation = _factor_rotation(F)
         self._fit_X = X
         self._post = basis @ (inverse_root @ rotation)
+        self._fit_P = F @ rotation
         self.power_iterations_ = power
         self.mode_ = "nystroem_power"
-        return F @ rotation
+        return self._fit_P
+
+    def _fitted_rows(self, X: np.ndarray) -> np.ndarray | None:
+        """The stored factor rows when ``X`` is a contiguous block of the fitted samples.
+
+        Transforming the training data again (source, target) is then free instead of a
+        second O(n^2) pass; any other input returns None and is computed.
+        """
+        fit = self._fit_X
+        k = X.shape[0]
+        if k == 0 or k > fit.shape[0] or X.shape[1:] != fit.shape[1:]:
+            return None
+        starts = np.flatnonzero(np.all(fit[: fit.shape[0] - k + 1] == X[0], axis=1))
+        for start in starts[:8]:
+            if np.array_equal(fit[start : start + k], X):
+                return self._fit_P[start : start + k].copy()
+        return None
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Out-of-sample factor rows :math:`p(x) = k(x, X_{fit}) V` for new samples."""
@@ -347,6 +364,9 @@ class KernelFactor:
         if self.mode_ == "nystroem":
             return self._nystroem.transform(X) @ self._post
         if self.mode_ == "nystroem_power":
+            rows = self._fitted_rows(X)
+            if rows is not None:
+                return rows
             return kernel_product(X, self._fit_X, self._post, self.kernel, self.gamma_)
         if self.mode_ == "linear_features":
             return X @ self._post

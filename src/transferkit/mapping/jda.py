@@ -102,7 +102,10 @@ _PARAMS_DOC = r"""
         as in the papers. Labelled target samples (``y_target != -1``) keep their labels.
     approximation : {None, "nystroem"}, default=None
         ``"nystroem"`` replaces the exact kernel by a rank-``n_landmarks`` Nyström
-        approximation: memory :math:`O(n m)`, time :math:`O(n m^2)`.
+        approximation: memory :math:`O(n m)`, time :math:`O(n m^2)` plus
+        :math:`O(n^2 (d + m))` per power iteration (see ``power_iterations``). Out-of-sample
+        ``transform`` costs :math:`O(m)` kernel evaluations per sample for plain Nyström
+        and :math:`O(n)` for the refined one.
     n_landmarks : int, default=1000
         Number of Nyström landmarks :math:`m`.
     power_iterations : int or "auto", default="auto"

@@ -49,7 +49,8 @@ class TCA(MMDEmbeddingAdapter):
     normalize : bool, default=True
         L2-normalise samples before the kernel and after the embedding.
     approximation : {None, "nystroem"}, default=None
-        Low-rank kernel approximation for large data (memory :math:`O(n m)`).
+        Low-rank kernel approximation for large data (memory :math:`O(n m)`; time
+        :math:`O(n m^2)` plus :math:`O(n^2 (d + m))` per power iteration).
     n_landmarks : int, default=1000
         Number of Nyström landmarks :math:`m`.
     power_iterations : int or "auto", default="auto"
