@@ -325,13 +325,8 @@ class KernelFactor:
             basis = linalg.qr(Y, mode="economic", overwrite_a=True)[0]
         Y = kernel_product(X, X, basis, self.kernel, self.gamma_, verbose=self.verbose)
         core = basis.T @ Y
-        values, R = linalg.eigh((core + core.T) / 2)
-        keep = values > _RANK_TOL * max(values.max(), 0.0)
-        if not np.any(keep):
-            raise TransferKitInputError(
-                "The Nyström kernel approximation is zero; check gamma and the data."
-            )
-        inverse_root = R[:, keep] / np.sqrt(values[keep])
+        values, R = _leading_eigenpairs((core + core.T) / 2)
+        inverse_root = R / np.sqrt(values)
         F = Y @ inverse_root
         rotation = _factor_rotation(F)
         self._fit_X = X
@@ -378,13 +373,22 @@ def _factor_rotation(F: np.ndarray) -> np.ndarray:
 
     Directions with a negligible singular value are dropped.
     """
-    values, Q = linalg.eigh(F.T @ F)
+    values, Q = _leading_eigenpairs(F.T @ F)
+    return Q * np.sqrt(values)
+
+
+def _leading_eigenpairs(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-pairs of the small symmetric PSD matrix ``S`` above the rank tolerance.
+
+    Raises when none is left: the Nyström approximation built from ``S`` is zero.
+    """
+    values, vectors = linalg.eigh(S)
     keep = values > _RANK_TOL * max(values.max(), 0.0)
     if not np.any(keep):
         raise TransferKitInputError(
             "The Nyström kernel approximation is zero; check gamma and the data."
         )
-    return Q[:, keep] * np.sqrt(values[keep])
+    return values[keep], vectors[:, keep]
 
 
 @dataclass
