@@ -317,3 +317,10 @@ def test_default_nystroem_jda_follows_exact_jda_end_to_end_on_mnist_to_usps():
     assert accuracy[0] > 70.0, accuracy  # the exact loop's upper outcome at this gamma
     agreement = [100.0 * np.mean(e == r) for e, r in zip(exact, refined, strict=True)]
     assert min(agreement) >= 97.0, agreement
+
+
+@pytest.mark.parametrize("power", [0, 1])
+def test_a_zero_nystroem_approximation_is_named(power):
+    f = KernelFactor("linear", approximation="nystroem", n_landmarks=5, power_iterations=power)
+    with pytest.raises(TransferKitInputError, match="Nyström kernel approximation is zero"):
+        f.fit(np.zeros((20, 3)))
