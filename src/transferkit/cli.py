@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import typer
 
-from transferkit.commands import bench, datasets, demo
-from transferkit.metrics.commands import distance, rank
+from transferkit.commands import bench, datasets, demo, distance, rank
 
 app = typer.Typer(
     name="transferkit",
@@ -29,9 +28,8 @@ def main() -> None:
 app.command("bench")(bench.bench)
 app.add_typer(datasets.app, name="datasets")
 app.command("demo")(demo.demo)
-
-app.command("distance")(distance)
-app.command("rank")(rank)
+app.command("distance")(distance.distance)
+app.command("rank")(rank.rank)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

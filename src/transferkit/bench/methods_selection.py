@@ -7,8 +7,7 @@ density-ratio estimator). None of them sees the target labels.
 
 from __future__ import annotations
 
-from transferkit.bench.selection import register_selector
-from transferkit.selection.runner_hook import SELECTOR_CRITERIA, make_selector
+from transferkit.bench.selection import SELECTOR_CRITERIA, make_selector, register_selector
 
 __all__: list[str] = []
 

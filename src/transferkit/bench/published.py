@@ -18,8 +18,10 @@ from importlib import resources
 from typing import Any
 
 from transferkit._validation import TransferKitInputError
+from transferkit.registry import Registry
 
 __all__ = [
+    "PUBLISHED",
     "PublishedRow",
     "published_rows",
     "get_published",
@@ -117,34 +119,39 @@ def _load() -> dict[str, Any]:
     return json.loads(text)
 
 
-@lru_cache(maxsize=1)
-def _rows() -> tuple[PublishedRow, ...]:
+def _register_rows() -> None:
     data = _load()
     tables = data["tables"]
-    out = []
     for raw in data["rows"]:
         table = tables.get(raw["table"], {})
         protocol = dict(table.get("protocol", {}))
         protocol.update(raw.get("protocol", {}))
         citation = raw.get("citation") or table.get("citation") or raw["table"]
-        out.append(
-            PublishedRow(
-                suite=raw["suite"],
-                table=raw["table"],
-                key=raw["key"],
-                label=raw["label"],
-                kind=raw["kind"],
-                citation=citation,
-                protocol=protocol,
-                values=dict(raw["values"]),
-                decimals=int(raw.get("decimals", 2)),
-                average_printed=raw.get("average_printed"),
-                average_recomputed=raw.get("average_recomputed"),
-                source=raw.get("source", ""),
-                note=raw.get("note"),
-            )
+        row = PublishedRow(
+            suite=raw["suite"],
+            table=raw["table"],
+            key=raw["key"],
+            label=raw["label"],
+            kind=raw["kind"],
+            citation=citation,
+            protocol=protocol,
+            values=dict(raw["values"]),
+            decimals=int(raw.get("decimals", 2)),
+            average_printed=raw.get("average_printed"),
+            average_recomputed=raw.get("average_recomputed"),
+            source=raw.get("source", ""),
+            note=raw.get("note"),
         )
-    return tuple(out)
+        PUBLISHED.register(f"{row.suite}/{row.ref}", row)
+
+
+#: Every published (or re-computed) reference row, named ``"suite/table:key"`` and
+#: read from the package data on first use.
+PUBLISHED: Registry[PublishedRow] = Registry("published row", loader=_register_rows)
+
+
+def _rows() -> list[PublishedRow]:
+    return list(PUBLISHED.values())
 
 
 def published_sources() -> dict[str, str]:
@@ -186,9 +193,7 @@ def get_published(suite: str, ref: str) -> PublishedRow:
         raise TransferKitInputError(
             f"published reference {ref!r} must look like 'table:key', e.g. 'coral2016_t3:CORAL'."
         )
-    table, key = ref.split(":")
-    matches = published_rows(suite, table=table, key=key)
-    if not matches:
+    if f"{suite}/{ref}" not in PUBLISHED:
         known = sorted({r.ref for r in published_rows(suite)})
         if not known:
             suites = sorted({r.suite for r in _rows()})
@@ -198,7 +203,7 @@ def get_published(suite: str, ref: str) -> PublishedRow:
         raise TransferKitInputError(
             f"no published row {ref!r} for suite {suite!r}; known rows: {', '.join(known)}."
         )
-    return matches[0]
+    return PUBLISHED[f"{suite}/{ref}"]
 
 
 def check_reference(suite: str, ref: str) -> PublishedRow:

@@ -1,8 +1,9 @@
 """The method registry: every family of methods plugs its benchmark entries in here.
 
 A family adds a module ``transferkit/bench/methods_<family>.py`` that calls
-:func:`register_method` at import time; :func:`get_method` and :func:`list_methods`
-import every such module on first use (``pkgutil``), so no central list needs editing.
+:func:`register_method` at import time; :data:`METHODS` (a
+:class:`transferkit.registry.Registry`) imports every such module on first lookup or
+listing (``pkgutil``), so no central list needs editing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from transferkit._validation import TransferKitInputError
+from transferkit.registry import Registry
 
 __all__ = [
+    "METHODS",
     "MethodSpec",
     "register_method",
     "unregister_method",
@@ -68,8 +71,16 @@ class MethodSpec:
         return estimator
 
 
-_REGISTRY: dict[str, MethodSpec] = {}
-_DISCOVERED = False
+def _discover() -> None:
+    discover_methods()
+
+
+#: Every benchmark method, by name (filled by the ``methods_*`` modules on first use).
+METHODS: Registry[MethodSpec] = Registry(
+    "benchmark method",
+    loader=_discover,
+    hint="`transferkit bench SUITE --list-methods` shows them.",
+)
 
 
 def _as_refs(value: str | Iterable[str]) -> tuple[str, ...]:
@@ -129,11 +140,6 @@ def register_method(
         )
     if not callable(factory):
         raise TypeError(f"factory for {name!r} must be callable as factory(random_state).")
-    if name in _REGISTRY and not replace:
-        raise TransferKitInputError(
-            f"a benchmark method named {name!r} is already registered; choose another name "
-            "or pass replace=True."
-        )
     refs = {suite: _as_refs(value) for suite, value in (published or {}).items()}
     if refs:
         from transferkit.bench.published import check_reference
@@ -155,18 +161,16 @@ def register_method(
         param_grid=grid,
         published=refs,
     )
-    _REGISTRY[name] = spec
-    return spec
+    return METHODS.register(name, spec, replace=replace)
 
 
 def unregister_method(name: str) -> None:
     """Remove a method (mainly for tests); unknown names are ignored."""
-    _REGISTRY.pop(name, None)
+    METHODS.unregister(name)
 
 
 def discover_methods() -> list[str]:
     """Import every ``transferkit.bench.methods_*`` module; return their names."""
-    global _DISCOVERED
     import transferkit.bench as package
 
     found = []
@@ -174,29 +178,15 @@ def discover_methods() -> list[str]:
         if info.name.startswith("methods_"):
             importlib.import_module(f"{package.__name__}.{info.name}")
             found.append(info.name)
-    _DISCOVERED = True
     return found
-
-
-def _ensure_discovered() -> None:
-    if not _DISCOVERED:
-        discover_methods()
 
 
 def get_method(name: str) -> MethodSpec:
     """The registered method ``name`` (raises with the list of known names)."""
-    _ensure_discovered()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "(none)"
-        raise TransferKitInputError(
-            f"unknown benchmark method {name!r}; registered methods: {known}."
-        ) from None
+    return METHODS.lookup(name)
 
 
 def list_methods(suite: str | None = None) -> list[MethodSpec]:
     """All registered methods (those applying to ``suite`` when given), sorted by name."""
-    _ensure_discovered()
-    specs = sorted(_REGISTRY.values(), key=lambda s: s.name)
+    specs = [METHODS[name] for name in METHODS.names()]
     return [s for s in specs if suite is None or s.applies_to(suite)]

@@ -27,7 +27,7 @@ from transferkit._validation import TransferKitInputError, check_option, check_p
 from transferkit.bench._measure import measure
 from transferkit.bench.registry import MethodSpec, get_method
 from transferkit.bench.selection import (
-    SelectionProblem,
+    SelectorInput,
     candidate_params,
     get_selector,
     run_selector,
@@ -191,7 +191,7 @@ def _run_cell(
             if select != "none":
                 selection["note"] = "method has no param_grid: defaults used"
         else:
-            problem = SelectionProblem(
+            problem = SelectorInput(
                 method=method,
                 candidates=candidates,
                 X=Xs,

@@ -10,7 +10,9 @@ The runner then fits the chosen configuration and reports its target accuracy.
 * Label-free selectors (importance-weighted cross-validation, deep embedded validation,
   soft neighbourhood density, ...) are added with :func:`register_selector`. They never
   see the target labels: ``problem.y_target`` is ``None`` unless the selector was
-  registered with ``uses_target_labels=True``.
+  registered with ``uses_target_labels=True``. :func:`make_selector` turns a criterion
+  of :mod:`transferkit.selection` into such a selector; ``methods_selection.py``
+  registers one per name of :data:`SELECTOR_CRITERIA`.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ import numpy as np
 from sklearn.model_selection import ParameterGrid
 
 from transferkit._validation import TransferKitInputError
-from transferkit.bench.registry import MethodSpec
+from transferkit.bench.registry import METHODS, MethodSpec
+from transferkit.registry import Registry
 
 __all__ = [
-    "SelectionProblem",
+    "SELECTORS",
+    "SELECTOR_CRITERIA",
+    "SelectorInput",
     "SelectorSpec",
+    "make_selector",
     "register_selector",
     "get_selector",
     "list_selectors",
@@ -36,8 +42,11 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class SelectionProblem:
-    """What a selector receives for one (task, method, seed) cell.
+class SelectorInput:
+    """What a benchmark selector receives for one (task, method, seed) cell.
+
+    Not to be confused with the internal state of
+    :func:`transferkit.selection.score_candidates` (``SelectionRun``).
 
     Attributes
     ----------
@@ -70,17 +79,26 @@ class SelectorSpec:
     """A registered selector: ``fn(problem) -> params`` or ``(params, info)``."""
 
     name: str
-    fn: Callable[[SelectionProblem], Any]
+    fn: Callable[[SelectorInput], Any]
     uses_target_labels: bool
     description: str
 
 
-_SELECTORS: dict[str, SelectorSpec] = {}
+def _discover_selectors() -> None:
+    # Label-free selectors register themselves from the methods_* modules (e.g.
+    # methods_selection); importing the method modules is enough to find them.
+    METHODS.load()
+
+
+#: Every hyper-parameter selector, by name (``none`` and ``oracle`` cannot be removed).
+SELECTORS: Registry[SelectorSpec] = Registry(
+    "selector", loader=_discover_selectors, protected=("none", "oracle")
+)
 
 
 def register_selector(
     name: str,
-    fn: Callable[[SelectionProblem], Any],
+    fn: Callable[[SelectorInput], Any],
     *,
     uses_target_labels: bool = False,
     description: str = "",
@@ -93,7 +111,7 @@ def register_selector(
     name : str
         Command-line name.
     fn : callable
-        ``fn(problem: SelectionProblem)`` returning the chosen parameter dict (one of
+        ``fn(problem: SelectorInput)`` returning the chosen parameter dict (one of
         ``problem.candidates``), or a tuple ``(params, info)`` where ``info`` is a
         JSON-serialisable dict stored with the cell (e.g. the score of every candidate).
     uses_target_labels : bool
@@ -113,44 +131,23 @@ def register_selector(
     """
     if not callable(fn):
         raise TypeError(f"selector {name!r} must be callable as fn(problem).")
-    if name in _SELECTORS and not replace:
-        raise TransferKitInputError(
-            f"a selector named {name!r} is already registered; pass replace=True to overwrite."
-        )
     spec = SelectorSpec(name, fn, bool(uses_target_labels), description)
-    _SELECTORS[name] = spec
-    return spec
+    return SELECTORS.register(name, spec, replace=replace)
 
 
 def unregister_selector(name: str) -> None:
     """Remove a selector (mainly for tests); unknown names are ignored."""
-    if name not in ("none", "oracle"):
-        _SELECTORS.pop(name, None)
+    SELECTORS.unregister(name)
 
 
 def get_selector(name: str) -> SelectorSpec:
     """The selector called ``name`` (raises with the list of known selectors)."""
-    _discover_selectors()
-    try:
-        return _SELECTORS[name]
-    except KeyError:
-        raise TransferKitInputError(
-            f"unknown selector {name!r}; choose one of {', '.join(sorted(_SELECTORS))}."
-        ) from None
+    return SELECTORS.lookup(name)
 
 
 def list_selectors() -> list[SelectorSpec]:
     """All registered selectors."""
-    _discover_selectors()
-    return list(_SELECTORS.values())
-
-
-def _discover_selectors() -> None:
-    # Label-free selectors register themselves from the methods_* modules or from
-    # transferkit.selection; importing the method modules is enough to find them.
-    from transferkit.bench.registry import _ensure_discovered
-
-    _ensure_discovered()
+    return list(SELECTORS.values())
 
 
 def candidate_params(method: MethodSpec) -> list[dict[str, Any]]:
@@ -160,7 +157,7 @@ def candidate_params(method: MethodSpec) -> list[dict[str, Any]]:
     return list(ParameterGrid(dict(method.param_grid)))
 
 
-def run_selector(selector: SelectorSpec, problem: SelectionProblem) -> tuple[dict, dict]:
+def run_selector(selector: SelectorSpec, problem: SelectorInput) -> tuple[dict, dict]:
     """Call a selector and normalise its answer to ``(params, info)``."""
     answer = selector.fn(problem)
     info: dict[str, Any] = {}
@@ -180,11 +177,11 @@ def run_selector(selector: SelectorSpec, problem: SelectionProblem) -> tuple[dic
     return params, dict(info)
 
 
-def _select_none(problem: SelectionProblem) -> dict[str, Any]:
+def _select_none(problem: SelectorInput) -> dict[str, Any]:
     return {}
 
 
-def _select_oracle(problem: SelectionProblem) -> tuple[dict[str, Any], dict[str, Any]]:
+def _select_oracle(problem: SelectorInput) -> tuple[dict[str, Any], dict[str, Any]]:
     if problem.y_target is None:  # pragma: no cover - guarded by the runner
         raise TransferKitInputError("the oracle selector needs the target labels.")
     scores = []
@@ -203,3 +200,70 @@ register_selector(
     uses_target_labels=True,
     description="best candidate on the target labels: an UPPER BOUND, not a usable result",
 )
+
+
+#: selector name -> (criterion name, one-line description)
+SELECTOR_CRITERIA: dict[str, tuple[str, str]] = {
+    "iwcv": ("iwcv", "importance-weighted source CV (Sugiyama et al. 2007), label-free"),
+    "dev": ("dev", "deep embedded validation with control variate (You et al. 2019), label-free"),
+    "snd": ("snd", "soft neighbourhood density of target predictions (Saito et al. 2021)"),
+    "entropy": ("entropy", "lowest mean entropy of target predictions, label-free"),
+    "reverse": ("reverse", "reverse validation (Zhong et al. 2010), label-free"),
+    "source_cv": ("source_cv", "plain source cross-validation (ignores the shift)"),
+}
+
+
+def make_selector(criterion: Any, *, cv: int = 3, weighter: Any = None) -> Callable[[Any], Any]:
+    """A runner selector that picks the candidate with the best ``criterion`` score.
+
+    Parameters
+    ----------
+    criterion : str or BaseCriterion
+        As in :func:`~transferkit.selection.select`.
+    cv : int, default=3
+        Stratified source folds.
+    weighter : BaseWeighter, optional
+        Density-ratio estimator for IWCV/DEV.
+
+    Returns
+    -------
+    callable
+        ``fn(problem) -> (params, info)`` with ``info`` holding every candidate's score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> Xs = rng.normal(size=(60, 2)); ys = (Xs[:, 0] > 0).astype(int)
+    >>> problem = SimpleNamespace(
+    ...     candidates=[{"C": 1e-4}, {"C": 1.0}], X=Xs, y=ys, X_target=Xs + 0.3,
+    ...     random_state=0, build=lambda params: LogisticRegression().set_params(**params))
+    >>> params, info = make_selector("entropy")(problem)
+    >>> params, info["criterion"]
+    ({'C': 1.0}, 'entropy')
+    """
+
+    def selector(problem: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        from transferkit.selection.search import score_candidates
+
+        candidates = [dict(c) for c in problem.candidates]
+        grid = [{name: [value] for name, value in c.items()} for c in candidates]
+        table = score_candidates(
+            problem.build({}),
+            grid if candidates != [{}] else [{}],
+            problem.X,
+            problem.y,
+            problem.X_target,
+            criteria=[criterion],
+            cv=cv,
+            weighter=weighter,
+            random_state=problem.random_state,
+        )
+        name = next(iter(table.scores))
+        best = table.choose(name)
+        scores = [float(s) if np.isfinite(s) else None for s in table.table(name)]
+        return candidates[best], {"criterion": name, "criterion_scores": scores}
+
+    return selector

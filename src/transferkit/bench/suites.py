@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from transferkit._validation import TransferKitInputError
+from transferkit.registry import Registry
 
-__all__ = ["Task", "Suite", "register_suite", "get_suite", "list_suites"]
+__all__ = ["SUITES", "Task", "Suite", "register_suite", "get_suite", "list_suites"]
 
 TaskData = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -70,39 +71,30 @@ class Suite:
         )
 
 
-_SUITES: dict[str, Suite] = {}
+#: Every benchmark suite, by name, in registration order.
+SUITES: Registry[Suite] = Registry("benchmark suite")
 
 
 def register_suite(suite: Suite, *, replace: bool = False) -> Suite:
     """Add a suite (e.g. a small one for tests, or a new dataset)."""
-    if suite.name in _SUITES and not replace:
-        raise TransferKitInputError(
-            f"a suite named {suite.name!r} already exists; pass replace=True to overwrite it."
-        )
     if not suite.tasks:
         raise TransferKitInputError(f"suite {suite.name!r} has no tasks.")
-    _SUITES[suite.name] = suite
-    return suite
+    return SUITES.register(suite.name, suite, replace=replace)
 
 
 def unregister_suite(name: str) -> None:
     """Remove a suite (mainly for tests); unknown names are ignored."""
-    _SUITES.pop(name, None)
+    SUITES.unregister(name)
 
 
 def get_suite(name: str) -> Suite:
     """The suite called ``name`` (raises with the list of known suites)."""
-    try:
-        return _SUITES[name]
-    except KeyError:
-        raise TransferKitInputError(
-            f"unknown benchmark suite {name!r}; choose one of {', '.join(sorted(_SUITES))}."
-        ) from None
+    return SUITES.lookup(name)
 
 
 def list_suites() -> list[Suite]:
     """All suites, in registration order."""
-    return list(_SUITES.values())
+    return list(SUITES.values())
 
 
 def _tasks(pairs: Iterable[tuple[str, str, str]]) -> tuple[Task, ...]:

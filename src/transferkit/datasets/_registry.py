@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from transferkit.registry import Registry
+
 __all__ = ["DataFile", "DatasetInfo", "DATASETS"]
 
 
@@ -27,7 +29,7 @@ class DatasetInfo:
     domains: tuple[str, ...] = field(default=())
 
 
-DATASETS: dict[str, DatasetInfo] = {
+_DATASETS: dict[str, DatasetInfo] = {
     "office_caltech10_surf": DatasetInfo(
         name="office_caltech10_surf",
         description="Office-Caltech10, 800-bin SURF histograms, 4 domains x 10 classes.",
@@ -155,3 +157,8 @@ DATASETS: dict[str, DatasetInfo] = {
         ),
     ),
 }
+
+#: Every data set transferkit can load, by name (a :class:`transferkit.registry.Registry`).
+DATASETS: Registry[DatasetInfo] = Registry.from_mapping(
+    "data set", _DATASETS, hint="`transferkit datasets list` shows them."
+)

@@ -12,6 +12,7 @@ from transferkit.metrics.distances import coral_distance, energy_distance, energ
 from transferkit.metrics.kl import gaussian_kl, kl_divergence_knn
 from transferkit.metrics.mmd import MMDTestResult, median_heuristic, mmd2, mmd_test
 from transferkit.metrics.proxy_a import proxy_a_distance, svm_training_a_distance
+from transferkit.metrics.ranking import rank_candidates
 from transferkit.metrics.report import DISTANCE_NAMES, bootstrap_interval, domain_distances
 from transferkit.metrics.transferability import h_score, leep, logme, logme_evidence, nce
 from transferkit.metrics.transport import sinkhorn_distance, wasserstein_distance
@@ -36,6 +37,7 @@ __all__ = [
     "mmd_test",
     "nce",
     "proxy_a_distance",
+    "rank_candidates",
     "svm_training_a_distance",
     "sinkhorn_distance",
     "wasserstein_distance",

@@ -1,6 +1,6 @@
 """Shared state of one selection run: data, folds, fitted candidates, importance weights.
 
-Every criterion evaluates a candidate through a :class:`SelectionProblem`, which fits
+Every criterion evaluates a candidate through a :class:`SelectionRun`, which fits
 each (candidate, fold) model at most once, so that IWCV, DEV and source CV computed on
 the same folds share their fits.
 """
@@ -19,7 +19,7 @@ from sklearn.base import clone
 from transferkit._validation import TransferKitInputError, check_sample_weights
 from transferkit.base import BaseTransferClassifier, BaseWeighter
 
-__all__ = ["SelectionProblem", "fit_candidate", "predict", "predict_proba", "default_weighter"]
+__all__ = ["SelectionRun", "fit_candidate", "predict", "predict_proba", "default_weighter"]
 
 
 def _accepts(method: Any, name: str) -> bool:
@@ -115,8 +115,12 @@ def estimate_weights(
 
 
 @dataclass
-class SelectionProblem:
-    """Data and caches of one selection run (internal; built by ``score_candidates``)."""
+class SelectionRun:
+    """Data, folds and cached fits of one :func:`score_candidates` run (internal).
+
+    Not to be confused with :class:`transferkit.bench.SelectorInput`, what a benchmark
+    selector receives for one (task, method, seed) cell.
+    """
 
     X: np.ndarray
     y: np.ndarray

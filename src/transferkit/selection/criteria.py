@@ -4,7 +4,7 @@ A criterion scores one hyper-parameter candidate without target labels; larger i
 always better (risks are negated). Criteria declare what they need
 (``needs_folds``, ``needs_target_labels``) in the spirit of pytorch-adapt's
 validators, and evaluate candidates through a shared
-:class:`~transferkit.selection._problem.SelectionProblem` that fits every
+:class:`~transferkit.selection._problem.SelectionRun` that fits every
 (candidate, fold) model once.
 
 =========================  ===================================  ==========================
@@ -35,7 +35,7 @@ from transferkit._validation import (
 )
 from transferkit.base import BaseAdapter
 from transferkit.selection._problem import (
-    SelectionProblem,
+    SelectionRun,
     check_weighter,
     estimate_weights,
     fit_candidate,
@@ -87,7 +87,7 @@ class BaseCriterion:
     uses_weights: ClassVar[bool] = False
 
     def evaluate(
-        self, problem: SelectionProblem, key: int, estimator: Any
+        self, problem: SelectionRun, key: int, estimator: Any
     ) -> CriterionScore:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -134,7 +134,7 @@ class SourceCV(BaseCriterion):
     name = "source_cv"
     needs_folds = True
 
-    def evaluate(self, problem: SelectionProblem, key: int, estimator: Any) -> CriterionScore:
+    def evaluate(self, problem: SelectionRun, key: int, estimator: Any) -> CriterionScore:
         folds = []
         for fold, (_, val) in enumerate(problem.splits):
             model = problem.fold_model(key, estimator, fold)
@@ -180,7 +180,7 @@ class IWCV(BaseCriterion):
         self.weighter = weighter
         self.loss = loss
 
-    def evaluate(self, problem: SelectionProblem, key: int, estimator: Any) -> CriterionScore:
+    def evaluate(self, problem: SelectionRun, key: int, estimator: Any) -> CriterionScore:
         check_option("loss", self.loss, LOSSES)
         weights = problem.input_weights(self.weighter)
         risks = []
@@ -240,7 +240,7 @@ class DEV(BaseCriterion):
         self.loss = loss
         self.feature_space = feature_space
 
-    def evaluate(self, problem: SelectionProblem, key: int, estimator: Any) -> CriterionScore:
+    def evaluate(self, problem: SelectionRun, key: int, estimator: Any) -> CriterionScore:
         check_option("loss", self.loss, LOSSES)
         check_option("feature_space", self.feature_space, ("model", "input"))
         weighter = self.weighter if self.weighter is not None else problem.weighter
@@ -304,7 +304,7 @@ class ReverseValidation(BaseCriterion):
     name = "reverse"
     needs_folds = True
 
-    def evaluate(self, problem: SelectionProblem, key: int, estimator: Any) -> CriterionScore:
+    def evaluate(self, problem: SelectionRun, key: int, estimator: Any) -> CriterionScore:
         folds = []
         for fold, (train, val) in enumerate(problem.splits):
             model = problem.fold_model(key, estimator, fold)
@@ -336,7 +336,7 @@ class PredictionEntropy(BaseCriterion):
 
     name = "entropy"
 
-    def evaluate(self, problem: SelectionProblem, key: int, estimator: Any) -> CriterionScore:
+    def evaluate(self, problem: SelectionRun, key: int, estimator: Any) -> CriterionScore:
         model = problem.full_model(key, estimator)
         return CriterionScore(-prediction_entropy(predict_proba(model, problem.X_target, "target")))
 
@@ -365,7 +365,7 @@ class SND(BaseCriterion):
     def __init__(self, temperature: float = 0.05):
         self.temperature = temperature
 
-    def evaluate(self, problem: SelectionProblem, key: int, estimator: Any) -> CriterionScore:
+    def evaluate(self, problem: SelectionRun, key: int, estimator: Any) -> CriterionScore:
         check_positive("temperature", self.temperature)
         model = problem.full_model(key, estimator)
         proba = predict_proba(model, problem.X_target, "target")
@@ -382,7 +382,7 @@ class TargetOracle(BaseCriterion):
     name = "oracle"
     needs_target_labels = True
 
-    def evaluate(self, problem: SelectionProblem, key: int, estimator: Any) -> CriterionScore:
+    def evaluate(self, problem: SelectionRun, key: int, estimator: Any) -> CriterionScore:
         mask = labelled_mask(problem.y_target, problem.X_target.shape[0])
         if not mask.any():
             raise TransferKitInputError(

@@ -15,7 +15,7 @@ from transferkit._validation import (
     check_random_state,
     check_source_target,
 )
-from transferkit.selection._problem import SelectionProblem, fit_candidate
+from transferkit.selection._problem import SelectionRun, fit_candidate
 from transferkit.selection.criteria import BaseCriterion, CriterionScore, get_criterion
 from transferkit.selection.rules import BaseRule, get_rule
 from transferkit.selection.splitters import StratifiedSourceKFold
@@ -40,7 +40,7 @@ class CandidateScores:
     params: list[dict[str, Any]]
     scores: dict[str, list[CriterionScore]]
     criteria: dict[str, BaseCriterion]
-    problem: SelectionProblem = field(repr=False)
+    problem: SelectionRun = field(repr=False)
 
     def table(self, name: str) -> np.ndarray:
         """Scores of all candidates under criterion ``name``."""
@@ -187,7 +187,7 @@ def score_candidates(
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
     splits = _make_splits(cv, data.X, data.y, seed) if any(c.needs_folds for c in crits) else []
-    problem = SelectionProblem(
+    problem = SelectionRun(
         data.X, data.y, data.X_target, data.y_target, splits, weighter=weighter, random_state=seed
     )
     scores: dict[str, list[CriterionScore]] = {n: [] for n in names}

@@ -7,11 +7,10 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
+from selection._helpers import FunctionWeighter, make_knn_shift, true_ratio
 from transferkit import CORAL, make_transfer_pipeline
+from transferkit.bench.selection import SELECTOR_CRITERIA, make_selector
 from transferkit.selection import DEV, score_candidates
-from transferkit.selection.runner_hook import SELECTOR_CRITERIA, make_selector
-
-from ._helpers import FunctionWeighter, make_knn_shift, true_ratio
 
 
 def _problem(Xs, ys, Xt, candidates, factory):

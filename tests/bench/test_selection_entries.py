@@ -6,8 +6,7 @@ import pytest
 
 from bench._fake import counting_method, fake_suite  # noqa: F401 - pytest fixtures
 from transferkit.bench import run_benchmark
-from transferkit.bench.selection import get_selector, list_selectors
-from transferkit.selection.runner_hook import SELECTOR_CRITERIA
+from transferkit.bench.selection import SELECTOR_CRITERIA, get_selector, list_selectors
 
 
 def test_label_free_selectors_are_registered_and_never_see_target_labels():

@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from transferkit.cli import app
+from transferkit.commands.distance import DISTANCE_SCHEMA
+from transferkit.commands.rank import RANK_SCHEMA
 from transferkit.metrics import domain_distances, leep, logme, mmd2
-from transferkit.metrics.commands import DISTANCE_SCHEMA, RANK_SCHEMA
 
 runner = CliRunner()
 
