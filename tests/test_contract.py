@@ -170,3 +170,26 @@ def test_every_estimator_works_inside_grid_search(name, cls, shifted_blobs):
     search = GridSearchCV(est, [{}], cv=2, error_score="raise")
     search.fit(Xs, ys, X_target=TargetDomain(Xt, y_partial))
     assert search.predict(Xt).shape == (len(Xt),)
+
+
+def _fitted_methods(est):
+    """(name, call) of every method that needs a fitted estimator."""
+    X = np.ones((4, 3))
+    calls = [("predict", lambda: est.predict(X)), ("transform", lambda: est.transform(X))]
+    calls += [("predict_proba", lambda: est.predict_proba(X))]
+    calls += [("decision_function", lambda: est.decision_function(X))]
+    calls += [("compute_weights", lambda: est.compute_weights(X))]
+    return [(name, call) for name, call in calls if hasattr(est, name)]
+
+
+@pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])
+def test_use_before_fit_raises_not_fitted_error(name, cls):
+    from sklearn.exceptions import NotFittedError
+
+    est = build(cls)
+    methods = _fitted_methods(est)
+    assert methods, f"{name} exposes none of predict/transform/compute_weights"
+    for method, call in methods:
+        with pytest.raises(NotFittedError, match="not fitted"):
+            call()
+            pytest.fail(f"{name}.{method} ran before fit")

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from transferkit import (
     CORAL,
@@ -120,3 +121,50 @@ def test_weights_checks():
         check_sample_weights(np.array([1.0, np.inf]), 2)
     with pytest.warns(WeightCollapseWarning, match="effective sample size 1.0 of 100"):
         check_sample_weights(np.r_[1.0, np.zeros(99)], 100)
+
+
+def test_float_labels_beyond_int64_are_refused_not_merged():
+    # the int64 cast used to map 1e20 and 2e20 both to -2**63: two classes merged
+    with pytest.raises(LabelError, match=r"1 label value\(s\) of magnitude 2\*\*63.*LabelEncoder"):
+        check_labels([1e20, 3.0], 2)
+    with pytest.raises(LabelError, match="magnitude 2\\*\\*63"):
+        check_source_target(np.ones((3, 1)), [1e20, 2e20, 3.0], np.ones((2, 1)))
+    with pytest.raises(LabelError, match="magnitude 2\\*\\*63"):
+        check_source_target(np.ones((2, 1)), [0, 1], np.ones((2, 1)), [-1.0, -1e19])
+    y = check_labels([1.0, 2.0, -(2.0**62)], 3)
+    assert y.dtype == np.int64 and y.tolist() == [1, 2, -(2**62)]
+
+
+def test_target_only_with_one_labelled_class_is_a_clear_error(rng):
+    Xs, ys, Xt = _pair(rng)
+    yt = np.full(15, -1)
+    yt[:3] = 1
+    with pytest.raises(LabelError, match=r"just one class \(\[1\], 3 sample"):
+        TargetOnly(LogisticRegression()).fit(Xs, ys, X_target=Xt, y_target=yt)
+
+
+def test_string_labels_accept_both_unlabelled_markers(rng):
+    Xs = rng.normal(size=(6, 2))
+    ys = np.array(["cat", "dog"] * 3, dtype=object)  # what a pandas column gives
+    for marker in (-1, "-1"):
+        yt = np.array(["cat", marker, "dog", marker], dtype=object)
+        d = check_source_target(Xs, ys, Xs[:4], yt)
+        np.testing.assert_array_equal(d.target_labelled, [True, False, True, False])
+        assert d.y_target.tolist() == ["cat", "-1", "dog", "-1"]
+        assert yt[1] == marker  # input untouched
+    ys_str = np.array(["cat", "dog"] * 3)
+    d = check_source_target(Xs, ys_str, Xs[:2], np.array(["dog", "-1"]))
+    np.testing.assert_array_equal(d.target_labelled, [True, False])
+    with pytest.raises(LabelError, match=r"2 missing value\(s\) .*mark unlabelled .* -1"):
+        check_source_target(Xs, ys, Xs[:3], np.array(["cat", None, np.nan], dtype=object))
+    with pytest.raises(LabelError, match=r"mixes label types \['int', 'str'\].*astype\(str\)"):
+        check_labels(np.array(["cat", 3], dtype=object), 2)
+
+
+def test_pandas_string_labels_with_a_marker(rng):
+    pd = pytest.importorskip("pandas")
+    Xs = rng.normal(size=(6, 2))
+    ys = pd.Series(["cat", "dog"] * 3)
+    yt = pd.Series(["cat", -1, "dog", "-1"])
+    d = check_source_target(Xs, ys, Xs[:4], yt)
+    np.testing.assert_array_equal(d.target_labelled, [True, False, True, False])

@@ -219,9 +219,12 @@ def check_labels(
     """Validate classification labels.
 
     Labels may be integers, booleans or strings. Floats are accepted only when every
-    value is integral (``1.0``); continuous targets raise :class:`LabelError`.
+    value is integral (``1.0``); they are returned as ``int64``. Continuous targets, and
+    integral floats of magnitude ``2**63`` or more (which int64 cannot hold and
+    scikit-learn would take for continuous values), raise :class:`LabelError`.
     With ``allow_unlabelled=True``, ``-1`` marks an unlabelled sample (scikit-learn's
-    semi-supervised convention).
+    semi-supervised convention); string labels may use ``-1`` or ``"-1"``. Missing
+    values (None, NaN, pandas ``NA``) are refused with a hint.
 
     Parameters
     ----------
@@ -267,18 +270,71 @@ def check_labels(
                 f"{name} holds continuous values (e.g. {arr[arr != np.round(arr)][0]!r}); "
                 "classification needs discrete class labels (integers or strings)."
             )
+        # Beyond 2**63 the int64 cast wraps (1e20 and 2e20 would both become -2**63 and
+        # merge two classes), and scikit-learn's classifiers take such floats for
+        # continuous targets: refuse them instead of returning a wrong label set.
+        too_large = np.abs(arr) >= _INT64_LIMIT
+        if too_large.any():
+            raise LabelError(
+                f"{name} holds {int(too_large.sum())} label value(s) of magnitude 2**63 or "
+                f"more (e.g. {arr[too_large][0]!r}), which no 64-bit integer class can hold "
+                "exactly; encode the classes first, e.g. "
+                "sklearn.preprocessing.LabelEncoder().fit_transform(y), or use strings."
+            )
         arr = arr.astype(np.int64)
     elif arr.dtype.kind == "O":
-        kinds = {type(v) for v in arr}
-        if len(kinds) > 1:
-            raise LabelError(
-                f"{name} mixes label types {sorted(k.__name__ for k in kinds)}; use one type."
-            )
-        if any(v is None for v in arr):
-            raise LabelError(f"{name} contains None; use -1 to mark unlabelled target samples.")
+        arr = _check_object_labels(arr, name, allow_unlabelled)
     elif arr.dtype.kind not in "iubUS":
         raise LabelError(f"{name} must hold class labels; got dtype {arr.dtype}.")
     return arr
+
+
+_INT64_LIMIT = float(2**63)
+
+
+def _is_missing(value: Any) -> bool:
+    """None, NaN, pandas' ``NA``/``NaT``: the values a data frame uses for "missing"."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    return isinstance(value, float) and value != value
+
+
+def _check_object_labels(arr: np.ndarray, name: str, allow_unlabelled: bool) -> np.ndarray:
+    """Object labels (pandas columns): one type, no missing values, a coherent marker.
+
+    With ``allow_unlabelled``, string labels may mark unlabelled samples with ``-1`` or
+    ``"-1"``; the integer marker is turned into ``"-1"`` so that the array holds one type.
+    """
+    missing = [i for i, v in enumerate(arr) if _is_missing(v)]
+    if missing:
+        raise LabelError(
+            f"{name} has {len(missing)} missing value(s) (None/NaN/NA, first at position "
+            f"{missing[0]}); "
+            + (
+                'mark unlabelled target samples with -1 (or "-1" for string labels).'
+                if allow_unlabelled
+                else "every sample needs a label: drop or label those rows."
+            )
+        )
+    kinds = {type(v) for v in arr}
+    if allow_unlabelled and len(kinds) > 1:
+        others = [v for v in arr if not _is_int_marker(v)]
+        if others and all(isinstance(v, str) for v in others):
+            out = arr.copy()
+            out[[_is_int_marker(v) for v in arr]] = "-1"
+            return out
+    if len(kinds) > 1:
+        names = sorted(k.__name__ for k in kinds)
+        raise LabelError(
+            f"{name} mixes label types {names}; use one type for every label (e.g. convert "
+            f"with {name}.astype(str))"
+            + (', with -1 or "-1" marking unlabelled samples.' if allow_unlabelled else ".")
+        )
+    return arr
+
+
+def _is_int_marker(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value == -1
 
 
 def check_regression_targets(
@@ -356,11 +412,15 @@ def _labelled_mask(y: np.ndarray) -> np.ndarray:
         return y != -1
     if y.dtype.kind in "US":
         return y != "-1"
-    return np.array([v != -1 for v in y], dtype=bool)
+    return np.array([not (_is_int_marker(v) or v == "-1") for v in y], dtype=bool)
 
 
 def labelled_mask(y_target: np.ndarray | None, n_target: int) -> np.ndarray:
-    """Boolean mask of the labelled target samples (all False when ``y_target`` is None)."""
+    """Boolean mask of the labelled target samples (all False when ``y_target`` is None).
+
+    The marker is ``-1`` (or ``"-1"`` for string labels) for classes and ``NaN`` for
+    regression targets.
+    """
     if y_target is None:
         return np.zeros(n_target, dtype=bool)
     return _labelled_mask(y_target)

@@ -65,7 +65,9 @@ class TransferMixin:
         )
 
     def _check_fitted_input(self, X: Any, name: str = "X") -> np.ndarray:
-        check_is_fitted(self)
+        # Name the attribute: a constructor parameter ending in "_" (CORAL's ``lambda_``)
+        # would otherwise make scikit-learn's default check believe the model is fitted.
+        check_is_fitted(self, "n_features_in_")
         return check_matrix(X, name, n_features=self.n_features_in_)
 
 

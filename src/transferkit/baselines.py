@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from transferkit._validation import ValidatedDomains
+from transferkit._validation import LabelError, ValidatedDomains
 from transferkit.base import BaseTransferClassifier
 from transferkit.pipeline import _align_proba
 
@@ -99,4 +99,12 @@ class TargetOnly(_DelegatingClassifier):
 
     def _fit(self, data: ValidatedDomains) -> None:
         mask = data.target_labelled
+        labelled = np.unique(data.y_target[mask])
+        if labelled.size < 2:
+            raise LabelError(
+                f"TargetOnly trains on the labelled target samples only, and y_target labels "
+                f"just one class ({labelled.tolist()}, {int(mask.sum())} sample(s)); label "
+                "target samples of at least 2 classes (or use SourceOnly or a transfer "
+                "method that also learns from the source)."
+            )
         self._train(data.X_target[mask], data.y_target[mask])

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
-from transferkit.finetune import PretrainedFeatures, SmallCNN, extract_features
+from transferkit.finetune import (
+    FeatureCacheWarning,
+    PretrainedFeatures,
+    SmallCNN,
+    extract_features,
+)
 
 
 @pytest.fixture
@@ -68,8 +75,55 @@ def test_cache_hit_and_key(cnn, images, tmp_path):
         cnn.stages["block3"][0].weight.mul_(2)  # other weights -> new entry
     c = extract_features(cnn, images, "block3", **kw)
     hook.remove()
-    assert len(list(tmp_path.glob("features-*.npy"))) == 4
+    assert len(list(tmp_path.glob("features-*.npz"))) == 4
     assert not np.allclose(a, c)
+
+
+def _corrupt_cache(kind, path, features):
+    """Replace the cache file at ``path`` in one of several hostile ways."""
+    if kind == "foreign (3, 2) array":  # the defect: any file with the right name was trusted
+        with open(path, "wb") as fh:
+            np.save(fh, np.zeros((3, 2)))
+    elif kind == "other settings":
+        np.savez(path, features=features, key=np.str_("0" * 64), digest=np.str_("0"))
+    elif kind == "wrong shape":
+        data = dict(np.load(path))
+        np.savez(path, **{**data, "features": data["features"][:3]})
+    elif kind == "flipped value":
+        data = dict(np.load(path))
+        data["features"][0, 0] += 1.0
+        np.savez(path, **data)
+    elif kind == "truncated":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif kind == "empty":
+        path.write_bytes(b"")
+    else:  # random bytes
+        path.write_bytes(np.random.default_rng(0).bytes(500))
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "foreign (3, 2) array",
+        "other settings",
+        "wrong shape",
+        "flipped value",
+        "truncated",
+        "empty",
+        "random bytes",
+    ],
+)
+def test_a_bad_cache_file_is_recomputed_with_a_warning(cnn, images, tmp_path, kind):
+    kw = dict(image_shape=(1, 16, 16), cache_dir=tmp_path, progress=False)
+    expected = extract_features(cnn, images, "block3", **kw)
+    (path,) = tmp_path.glob("features-*.npz")
+    _corrupt_cache(kind, path, expected)
+    with pytest.warns(FeatureCacheWarning, match=f"feature cache {path}.*recomputing"):
+        again = extract_features(cnn, images, "block3", **kw)
+    np.testing.assert_array_equal(again, expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rewritten entry is valid again
+        np.testing.assert_array_equal(extract_features(cnn, images, "block3", **kw), expected)
 
 
 def test_errors(cnn, images):

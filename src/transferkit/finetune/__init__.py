@@ -23,7 +23,11 @@ from transferkit.finetune.backbones import (
     state_dict_sha256,
 )
 from transferkit.finetune.estimator import FineTuneClassifier
-from transferkit.finetune.extract import PretrainedFeatures, extract_features
+from transferkit.finetune.extract import (
+    FeatureCacheWarning,
+    PretrainedFeatures,
+    extract_features,
+)
 from transferkit.finetune.policies import (
     DiscriminativeLR,
     FineTunePolicy,
@@ -41,6 +45,7 @@ __all__ = [
     "BSS",
     "Backbone",
     "DiscriminativeLR",
+    "FeatureCacheWarning",
     "FineTuneClassifier",
     "FineTunePolicy",
     "FullFineTune",

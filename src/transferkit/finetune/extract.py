@@ -15,12 +15,17 @@ Yosinski et al. NIPS 2014) often transfers better to domains far from ImageNet.
 Activations are read with forward hooks, the network runs in ``eval`` mode under
 ``torch.no_grad`` in batches, and the result is cached on disk under a key that hashes
 the data, the backbone weights, the layers, the pooling and the input transform's name.
+A cache file stores that key and a SHA-256 of the features themselves next to the
+features; a file whose key, shape, dtype or digest does not match (altered, truncated,
+written by other settings or not a cache at all) is never returned: the features are
+recomputed, the file replaced, and a :class:`FeatureCacheWarning` says so.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,13 +34,21 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from torch import nn
-from tqdm.auto import tqdm
 
+from transferkit._progress import track
 from transferkit._validation import check_matrix, check_option, check_positive
 from transferkit.finetune.backbones import Backbone, load_backbone, state_dict_sha256
 from transferkit.finetune.transforms import as_images
 
-__all__ = ["PretrainedFeatures", "extract_features", "feature_cache_key"]
+__all__ = ["FeatureCacheWarning", "PretrainedFeatures", "extract_features", "feature_cache_key"]
+
+#: Bumped whenever the cache file layout changes, so old files are recomputed.
+_CACHE_FORMAT = "transferkit.features/2"
+
+
+class FeatureCacheWarning(UserWarning):
+    """A feature cache file was unusable (altered, truncated or foreign) and was rebuilt."""
+
 
 POOLS = ("avg", "max", "avgmax")
 
@@ -76,11 +89,10 @@ def _pool(a: torch.Tensor, pool: str) -> torch.Tensor:
     return torch.cat([a.mean(dim=(2, 3)), a.amax(dim=(2, 3))], dim=1)
 
 
-def feature_cache_key(
+def _cache_digest(
     X: np.ndarray, backbone: nn.Module, layers: Sequence[str], pool: str, transform_id: str
 ) -> str:
-    """SHA-256 (hex, first 32 chars) of data bytes + shape + weights + layers + pooling."""
-    h = hashlib.sha256()
+    h = hashlib.sha256(_CACHE_FORMAT.encode())
     arr = np.ascontiguousarray(X)
     h.update(str(arr.shape).encode() + str(arr.dtype).encode())
     h.update(arr.tobytes())
@@ -88,7 +100,58 @@ def feature_cache_key(
     h.update("|".join(layers).encode())
     h.update(pool.encode())
     h.update(transform_id.encode())
-    return h.hexdigest()[:32]
+    return h.hexdigest()
+
+
+def feature_cache_key(
+    X: np.ndarray, backbone: nn.Module, layers: Sequence[str], pool: str, transform_id: str
+) -> str:
+    """SHA-256 (hex, first 32 chars) of data bytes + shape + weights + layers + pooling."""
+    return _cache_digest(X, backbone, layers, pool, transform_id)[:32]
+
+
+def _array_digest(features: np.ndarray) -> str:
+    h = hashlib.sha256(f"{features.shape}|{features.dtype}".encode())
+    h.update(np.ascontiguousarray(features).tobytes())
+    return h.hexdigest()
+
+
+def _read_cache(path: Path, key: str, n_samples: int) -> np.ndarray | None:
+    """The cached features if ``path`` is a valid entry for ``key``; else warn, None."""
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            features = np.asarray(data["features"])
+            stored_key = str(data["key"])
+            stored_digest = str(data["digest"])
+    except Exception as exc:  # any unreadable file is a cache miss
+        problem = f"unreadable ({type(exc).__name__}: {exc})"
+    else:
+        if stored_key != key:
+            problem = "written for other inputs, weights or settings"
+        elif features.dtype != np.float32 or features.ndim != 2 or len(features) != n_samples:
+            problem = (
+                f"holds a {features.shape} {features.dtype} array where ({n_samples}, d) "
+                "float32 features were expected"
+            )
+        elif _array_digest(features) != stored_digest:
+            problem = "altered (its features do not match their stored SHA-256)"
+        else:
+            return features
+    warnings.warn(
+        f"feature cache {path} is {problem}; recomputing the features and replacing it.",
+        FeatureCacheWarning,
+        stacklevel=3,
+    )
+    return None
+
+
+def _write_cache(path: Path, key: str, features: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # atomic across processes
+    np.savez(tmp, features=features, key=np.str_(key), digest=np.str_(_array_digest(features)))
+    tmp.replace(path)
 
 
 def extract_features(
@@ -127,9 +190,11 @@ def extract_features(
     pool : {"avg", "max", "avgmax"}
     batch_size : int
     cache_dir : str or Path, optional
-        Directory of ``.npy`` caches; a hit skips the forward passes.
+        Directory of ``features-<key>.npz`` caches; a hit skips the forward passes. An
+        entry is used only if its stored key, shape, dtype and SHA-256 all match;
+        otherwise the features are recomputed with a :class:`FeatureCacheWarning`.
     progress : bool
-        Show a tqdm bar over batches.
+        Show a progress bar over batches.
 
     Returns
     -------
@@ -161,10 +226,11 @@ def extract_features(
     if cache_dir is not None:
         if transform is not None and transform_id is None:
             raise ValueError("with cache_dir and a transform, also pass transform_id (a name).")
-        key = feature_cache_key(arr, backbone, names, pool, transform_id or "none")
-        cache_file = Path(cache_dir) / f"features-{key}.npy"
-        if cache_file.is_file():
-            return np.load(cache_file)
+        key = _cache_digest(arr, backbone, names, pool, transform_id or "none")
+        cache_file = Path(cache_dir) / f"features-{key[:32]}.npz"
+        cached = _read_cache(cache_file, key, images.shape[0])
+        if cached is not None:
+            return cached
 
     modules = dict(backbone.named_modules())
     captured: dict[str, torch.Tensor] = {}
@@ -180,7 +246,7 @@ def extract_features(
     try:
         starts = range(0, images.shape[0], int(batch_size))
         with torch.no_grad():
-            for s in tqdm(starts, desc="features", disable=not progress, leave=False):
+            for s in track(starts, "features", enabled=progress):
                 xb = images[s : s + int(batch_size)]
                 if transform is not None:
                     xb = transform(xb)
@@ -193,10 +259,7 @@ def extract_features(
         backbone.train(was_training)
     out = torch.cat(chunks).numpy().astype(np.float32)
     if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp.npy")  # atomic across processes
-        np.save(tmp, out)
-        tmp.replace(cache_file)
+        _write_cache(cache_file, key, out)
     return out
 
 

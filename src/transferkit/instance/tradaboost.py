@@ -307,7 +307,7 @@ class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
     def predict(self, X: Any, domain: str = "target") -> np.ndarray:
         """Weighted median of the second half of the boosted regressors."""
         check_option("domain", domain, DOMAINS)
-        check_is_fitted(self)
+        check_is_fitted(self, "n_features_in_")
         Xc = check_matrix(X, "X", n_features=self.n_features_in_)
         start = int(np.ceil(len(self.estimators_) / 2)) - 1
         preds = np.column_stack([h.predict(Xc) for h in self.estimators_[start:]])

@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from transferkit._progress import track
+
 __all__ = ["augment", "pairwise_sum", "kernel_matrix", "resolve_n_jobs"]
 
 
@@ -108,7 +110,7 @@ def pairwise_sum(
         Precision of the tiles: float64 (default) or float32 (about twice as fast;
         relative error about 1e-6 on each kernel value).
     progress : bool
-        Show a progress bar (tqdm).
+        Show a progress bar (rich, as every command).
 
     Returns
     -------
@@ -131,25 +133,15 @@ def pairwise_sum(
         return 2.0 * value if symmetric and i != j else value
 
     workers = resolve_n_jobs(n_jobs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(jobs), desc="kernel blocks", unit="block")
     total = 0.0
     if workers == 1:
-        for ij in jobs:
+        for ij in track(jobs, "kernel blocks", enabled=progress):
             total += tile(ij)
-            if bar is not None:
-                bar.update()
     else:
         with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
-            for value in pool.map(tile, jobs):
+            values = pool.map(tile, jobs)
+            for value in track(values, "kernel blocks", total=len(jobs), enabled=progress):
                 total += value
-                if bar is not None:
-                    bar.update()
-    if bar is not None:
-        bar.close()
     return total
 
 

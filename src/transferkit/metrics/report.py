@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from transferkit._progress import track
 from transferkit._validation import check_positive, check_random_state
 from transferkit.metrics._common import DistanceResult, check_pair
 from transferkit.metrics.distances import coral_distance, energy_distance, energy_test
@@ -143,12 +144,7 @@ def domain_distances(
         )
 
     rows: list[DistanceResult] = []
-    iterator = names
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(names, desc="distances", unit="distance")
-    for name in iterator:
+    for name in track(names, "distances", enabled=progress):
         if name.startswith("mmd2_"):
             kernel = name.removeprefix("mmd2_")
             value = mmd2(Xa, Ya, kernel=kernel, bandwidth=sigma)
