@@ -193,3 +193,162 @@ def test_use_before_fit_raises_not_fitted_error(name, cls):
         with pytest.raises(NotFittedError, match="not fitted"):
             call()
             pytest.fail(f"{name}.{method} ran before fit")
+
+
+# ---------------------------------------------------------------------------
+# Several domains, one contract: the stacked (skada) forms and the source count.
+
+
+def seeded(est):
+    """Fix every seed so that two fits of the same data can be compared exactly."""
+    params = est.get_params(deep=True)
+    seeds = {k: 0 for k in params if k.split("__")[-1] in ("random_state", "seed")}
+    return est.set_params(**seeds)
+
+
+def partial_labels(est, yt):
+    if not getattr(est, "_requires_target_labels", False):
+        return None
+    y_partial = np.full_like(yt, -1)
+    y_partial[::3] = yt[::3]
+    return y_partial
+
+
+def outputs(est, Xt):
+    """What a fitted estimator produces, by role."""
+    if isinstance(est, BaseAdapter):
+        return [est.transform(Xt), est.transform(Xt, domain="source")]
+    if isinstance(est, BaseWeighter):
+        return [est.weights_, est.compute_weights(Xt)]
+    out = [est.predict(Xt)]
+    try:
+        out.append(est.predict_proba(Xt))
+    except AttributeError:
+        pass
+    return out
+
+
+def max_sources(est):
+    """How many sources an estimator accepts (a pipeline: what its step accepts)."""
+    if getattr(est, "_passes_domains", False):
+        return max_sources(est.transfer)
+    return est._max_sources
+
+
+@pytest.mark.filterwarnings("ignore::transferkit.WeightCollapseWarning")
+@pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])
+def test_two_domain_and_stacked_forms_agree(name, cls, shifted_blobs):
+    """``fit(Xs, ys, X_target=Xt)``, the stacked form and skada's fully stacked form agree."""
+    Xs, ys, Xt, yt = shifted_blobs
+    est = seeded(build(cls))
+    Xs, Xt = as_images(est, Xs, Xt)
+    y_partial = partial_labels(est, yt)
+    plain = clone(est).fit(Xs, ys, X_target=Xt, y_target=y_partial)
+    stacked = clone(est).fit(
+        Xs, ys, X_target=Xt, y_target=y_partial, sample_domain=np.full(len(Xs), 1)
+    )
+    # skada's fully stacked form: target rows inside X, id -2, y = -1 when unlabelled;
+    # the rows are interleaved to check that order within a domain is all that counts.
+    order = np.argsort(np.r_[np.arange(len(Xs)) * 2.0, np.arange(len(Xt)) * 2.0 + 1.0])
+    X_all = np.vstack([Xs, Xt])[order]
+    yt_rows = np.full_like(yt, -1) if y_partial is None else y_partial
+    y_all = np.r_[ys, yt_rows][order]
+    domains = np.r_[np.full(len(Xs), 1), np.full(len(Xt), -2)][order]
+    skada_form = clone(est).fit(X_all, y_all, sample_domain=domains)
+    expected = outputs(plain, Xt)
+    for other in (stacked, skada_form):
+        for a, b in zip(expected, outputs(other, Xt), strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def two_sources(Xs, ys):
+    """Split the source into two domains with ids 1 and 3 (both hold every class)."""
+    return np.where(np.arange(len(Xs)) % 2 == 0, 1, 3)
+
+
+SINGLE = [(n, c) for n, c in ESTIMATORS if max_sources(build(c)) == 1]
+MULTI = [(n, c) for n, c in ESTIMATORS if max_sources(build(c)) != 1]
+
+
+@pytest.mark.filterwarnings("ignore::transferkit.WeightCollapseWarning")
+@pytest.mark.parametrize(("name", "cls"), SINGLE, ids=[n for n, _ in SINGLE])
+def test_single_source_estimators_refuse_several_sources(name, cls, shifted_blobs):
+    Xs, ys, Xt, yt = shifted_blobs
+    est = build(cls)
+    Xs, Xt = as_images(est, Xs, Xt)
+    with pytest.raises(TransferKitInputError) as err:
+        est.fit(
+            Xs, ys, X_target=Xt, y_target=partial_labels(est, yt), sample_domain=two_sources(Xs, ys)
+        )
+    message = str(err.value)
+    for word in ("2 sources", "[1, 3]", "pool_sources", "drop sample_domain", "SourceOnly"):
+        assert word in message, message
+
+
+@pytest.mark.filterwarnings("ignore::transferkit.WeightCollapseWarning")
+@pytest.mark.parametrize(("name", "cls"), SINGLE, ids=[n for n, _ in SINGLE])
+def test_pooling_explicitly_equals_one_source(name, cls, shifted_blobs):
+    from transferkit.compat import pool_sources
+
+    Xs, ys, Xt, yt = shifted_blobs
+    est = seeded(build(cls))
+    Xs, Xt = as_images(est, Xs, Xt)
+    y_partial = partial_labels(est, yt)
+    pooled = clone(est).fit(
+        Xs, ys, X_target=Xt, y_target=y_partial, sample_domain=pool_sources(two_sources(Xs, ys))
+    )
+    plain = clone(est).fit(Xs, ys, X_target=Xt, y_target=y_partial)
+    for a, b in zip(outputs(plain, Xt), outputs(pooled, Xt), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::transferkit.WeightCollapseWarning")
+@pytest.mark.parametrize(("name", "cls"), MULTI, ids=[n for n, _ in MULTI])
+def test_multi_source_estimators_accept_several_sources(name, cls, shifted_blobs):
+    Xs, ys, Xt, yt = shifted_blobs
+    est = seeded(build(cls))
+    Xs, Xt = as_images(est, Xs, Xt)
+    y_partial = partial_labels(est, yt)
+    ids = two_sources(Xs, ys)
+    fitted = clone(est).fit(Xs, ys, X_target=Xt, y_target=y_partial, sample_domain=ids)
+    assert fitted.n_features_in_ == Xs.shape[1]
+    for out in outputs(fitted, Xt):
+        assert np.all(np.isfinite(np.asarray(out, dtype=float)))
+
+
+def test_pooling_baselines_pool_the_sources(shifted_blobs):
+    from transferkit import SourceOnly, TargetOnly
+
+    Xs, ys, Xt, yt = shifted_blobs
+    ids = two_sources(Xs, ys)
+    y_partial = np.where(np.arange(len(yt)) % 3 == 0, yt, -1)
+    for cls in (SourceOnly, TargetOnly):
+        several = cls(LogisticRegression()).fit(
+            Xs, ys, X_target=Xt, y_target=y_partial, sample_domain=ids
+        )
+        one = cls(LogisticRegression()).fit(Xs, ys, X_target=Xt, y_target=y_partial)
+        np.testing.assert_allclose(several.predict_proba(Xt), one.predict_proba(Xt))
+    # A class seen by only one source still belongs to the pooled label space.
+    ys2 = np.where(ids == 3, np.minimum(ys, 1), ys)
+    model = SourceOnly(LogisticRegression()).fit(Xs, ys2, sample_domain=ids)
+    assert model.classes_.tolist() == [0, 1, 2]
+
+
+def test_pipeline_passes_the_domains_to_its_step(shifted_blobs):
+    from transferkit import make_transfer_pipeline
+
+    Xs, ys, Xt, _ = shifted_blobs
+    pipe = make_transfer_pipeline(CORAL(), LogisticRegression())
+    with pytest.raises(TransferKitInputError, match="CORAL accepts one source domain"):
+        pipe.fit(Xs, ys, X_target=Xt, sample_domain=two_sources(Xs, ys))
+    # The step sees exactly the domains the pipeline got (here: skada's stacked form).
+    X_all = np.vstack([Xs, Xt])
+    y_all = np.r_[ys, np.full(len(Xt), -1)]
+    ids = np.r_[np.ones(len(Xs), int), np.full(len(Xt), -2)]
+    stacked = make_transfer_pipeline(CORAL(), LogisticRegression()).fit(
+        X_all, y_all, sample_domain=ids
+    )
+    plain = make_transfer_pipeline(CORAL(), LogisticRegression()).fit(Xs, ys, X_target=Xt)
+    np.testing.assert_allclose(
+        stacked.transfer_.covariance_target_, plain.transfer_.covariance_target_
+    )

@@ -32,6 +32,11 @@ __all__ = [
     "check_labels",
     "check_regression_targets",
     "check_source_target",
+    "check_domains",
+    "check_sample_domain",
+    "Domain",
+    "Domains",
+    "ValidatedDomains",
     "check_target_labels",
     "check_option",
     "check_positive",
@@ -426,21 +431,451 @@ def labelled_mask(y_target: np.ndarray | None, n_target: int) -> np.ndarray:
     return _labelled_mask(y_target)
 
 
+SOURCE, TARGET, INTERMEDIATE = "source", "target", "intermediate"
+#: skada's default ids (``skada._utils``): one source is ``1``, its target ``-2``.
+DEFAULT_SOURCE_ID = 1
+DEFAULT_TARGET_ID = -2
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One validated domain: its ``id`` (skada's ``sample_domain`` value), role and data.
+
+    Attributes
+    ----------
+    id : int
+        ``>= 0`` for a source, ``< 0`` for the target and intermediate domains.
+    role : {"source", "target", "intermediate"}
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or None
+        Labels; for the target and intermediate domains ``-1`` (``NaN`` for regression)
+        marks an unlabelled sample, and ``None`` means that no sample is labelled.
+    """
+
+    id: int
+    role: str
+    X: np.ndarray
+    y: np.ndarray | None = None
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples."""
+        return int(self.X.shape[0])
+
+    @property
+    def labelled(self) -> np.ndarray:
+        """Mask of the labelled samples (every source sample is labelled when ``y`` is set)."""
+        if self.y is None:
+            return np.zeros(self.n_samples, dtype=bool)
+        if self.role == SOURCE:
+            return np.ones(self.n_samples, dtype=bool)
+        return _labelled_mask(self.y)
+
+
 @dataclass
-class ValidatedDomains:
-    """Source and target data after validation (new arrays; inputs untouched)."""
+class Domains:
+    """The validated domains of one ``fit`` call (new arrays; inputs untouched).
+
+    Two-domain methods read the views ``X``, ``y`` (every source row, stacked in the
+    order of the input), ``X_target``, ``y_target``, ``classes`` and
+    ``target_labelled``; multi-domain methods also read ``sample_domain`` (the source id
+    of every row of ``X``), ``sources``, ``intermediates`` and ``target``.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_source, n_features)
+        All source samples (every source domain), in input order.
+    y : ndarray of shape (n_source,) or None
+        Their labels.
+    X_target, y_target : target features and labels (``-1``/``NaN`` = unlabelled), or None
+    classes : ndarray or None
+        Sorted union of the class sets of all sources (None for regression).
+    sample_domain : ndarray of shape (n_source,) of int
+        The source id of every row of ``X`` (``1`` throughout for the two-domain call).
+    target_id : int
+        The target's id (``-2``, skada's default, unless the stacked input says otherwise).
+    intermediates : tuple of Domain
+        Intermediate (auxiliary) domains, in increasing order of ``abs(id)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(12.0).reshape(6, 2); y = np.array([0, 1, 0, 1, -1, -1])
+    >>> d = check_domains(X, y, sample_domain=[1, 1, 2, 2, -3, -3])
+    >>> d.n_sources, d.source_ids.tolist(), d.X.shape, d.X_target.shape, d.target_id
+    (2, [1, 2], (4, 2), (2, 2), -3)
+    """
 
     X: np.ndarray
     y: np.ndarray | None
     X_target: np.ndarray | None
     y_target: np.ndarray | None
     classes: np.ndarray | None
+    sample_domain: np.ndarray | None = None
+    target_id: int = DEFAULT_TARGET_ID
+    intermediates: tuple[Domain, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.sample_domain is None:
+            self.sample_domain = np.full(self.X.shape[0], DEFAULT_SOURCE_ID, dtype=np.int64)
 
     @property
     def target_labelled(self) -> np.ndarray:
         """Mask of labelled target rows."""
         n = 0 if self.X_target is None else self.X_target.shape[0]
         return labelled_mask(self.y_target, n)
+
+    @property
+    def source_ids(self) -> np.ndarray:
+        """Sorted ids of the source domains."""
+        return np.unique(self.sample_domain)
+
+    @property
+    def n_sources(self) -> int:
+        """Number of source domains."""
+        return int(self.source_ids.size)
+
+    @property
+    def sources(self) -> tuple[Domain, ...]:
+        """One :class:`Domain` per source, in increasing id order."""
+        out = []
+        for sid in self.source_ids:
+            mask = self.sample_domain == sid
+            y = None if self.y is None else self.y[mask]
+            out.append(Domain(int(sid), SOURCE, self.X[mask], y))
+        return tuple(out)
+
+    @property
+    def target(self) -> Domain | None:
+        """The target as a :class:`Domain` (None when the method got no target)."""
+        if self.X_target is None:
+            return None
+        return Domain(int(self.target_id), TARGET, self.X_target, self.y_target)
+
+    @property
+    def domains(self) -> tuple[Domain, ...]:
+        """Every domain: the sources, the intermediates, then the target."""
+        target = self.target
+        return self.sources + self.intermediates + (() if target is None else (target,))
+
+    @property
+    def n_features(self) -> int:
+        """Number of features, shared by every domain."""
+        return int(self.X.shape[1])
+
+    def fit_params(self) -> dict[str, Any]:
+        """Keyword arguments that give these domains to another estimator's ``fit``.
+
+        ``est.fit(**data.fit_params())`` passes the same domains on (a
+        :class:`~transferkit.TransferPipeline` does this with its steps). For one source
+        and no intermediate domain it is the plain two-domain call
+        ``fit(X=X, y=y, X_target=X_target, y_target=y_target)``; otherwise the sources and
+        intermediate domains are stacked in ``X`` with their ``sample_domain`` ids and the
+        target stays in ``X_target``.
+        """
+        params: dict[str, Any] = {
+            "X": self.X,
+            "y": self.y,
+            "X_target": self.X_target,
+            "y_target": self.y_target,
+        }
+        plain = self.n_sources == 1 and self.source_ids[0] == DEFAULT_SOURCE_ID
+        if plain and not self.intermediates:
+            return params
+        Xs = [self.X] + [d.X for d in self.intermediates]
+        ids = [self.sample_domain] + [np.full(d.n_samples, d.id) for d in self.intermediates]
+        params["X"] = np.vstack(Xs)
+        params["sample_domain"] = np.concatenate(ids)
+        if self.y is not None:
+            ys = [self.y] + [
+                _unlabelled_like(self.y, d.n_samples) if d.y is None else d.y
+                for d in self.intermediates
+            ]
+            params["y"] = np.concatenate(ys)
+        return params
+
+
+#: The name used by the first core; every ``_fit(data)`` receives a :class:`Domains`.
+ValidatedDomains = Domains
+
+
+def _unlabelled_like(y: np.ndarray, n: int) -> np.ndarray:
+    """``n`` "unlabelled" markers of ``y``'s kind: NaN for floats, -1 otherwise."""
+    if y.dtype.kind == "f":
+        return np.full(n, np.nan)
+    if y.dtype.kind in "US":
+        return np.full(n, "-1", dtype=y.dtype if y.dtype.itemsize >= 2 else "U2")
+    return np.full(n, -1, dtype=y.dtype if y.dtype.kind in "i" else object)
+
+
+def check_sample_domain(sample_domain: Any, n_samples: int) -> np.ndarray:
+    """Validate skada-style domain ids: one integer per row of ``X``.
+
+    ``id >= 0`` marks a (labelled) source domain, ``id < 0`` the target or an
+    intermediate domain (skada counts ``0`` as a source too).
+
+    Examples
+    --------
+    >>> check_sample_domain([1, 1, -2], 3)
+    array([ 1,  1, -2])
+    """
+    arr = np.array(_to_numpy(sample_domain), copy=True)
+    if arr.ndim != 1 or arr.shape[0] != n_samples:
+        raise TransferKitInputError(
+            f"sample_domain must have one domain id per row of X ({n_samples}); got shape "
+            f"{arr.shape}. Use positive ids for the source domains and negative ids for the "
+            "target (skada's convention)."
+        )
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise TransferKitInputError(
+            f"sample_domain must hold integer domain ids; got dtype {arr.dtype}."
+        )
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+        raise TransferKitInputError(
+            "sample_domain must hold integer domain ids; got non-integral or NaN values."
+        )
+    return arr.astype(np.int64)
+
+
+def _check_known_classes(y: np.ndarray, classes: np.ndarray | None, name: str) -> None:
+    if classes is None:
+        return
+    labelled = y[_labelled_mask(y)]
+    unknown = np.setdiff1d(np.unique(labelled), classes)
+    if unknown.size:
+        raise LabelError(
+            f"{name} contains class(es) {unknown.tolist()[:10]} that never occur in the "
+            f"source labels {classes.tolist()[:20]}; transfer needs a shared label space."
+        )
+
+
+def _none_if_unlabelled(y: np.ndarray | None) -> np.ndarray | None:
+    """``None`` when no sample of ``y`` is labelled (as if no labels had been passed)."""
+    if y is None or not _labelled_mask(y).any():
+        return None
+    return y
+
+
+def check_domains(
+    X: Any,
+    y: Any = None,
+    X_target: Any = None,
+    y_target: Any = None,
+    *,
+    sample_domain: Any = None,
+    require_source_labels: bool = True,
+    require_target: bool = True,
+    require_target_labels: bool = False,
+    min_classes: int = 2,
+    min_target_samples: int = 1,
+    min_source_samples: int = 1,
+    classification: bool = True,
+) -> Domains:
+    """Validate the domains of one ``fit`` call, in either of the two accepted forms.
+
+    * **Two domains**: ``fit(X, y, X_target=..., y_target=None)``; ``X`` is one source.
+    * **Stacked** (skada's ``sample_domain`` convention): ``sample_domain`` gives every row
+      of ``X`` a domain id. Ids ``>= 0`` are labelled **source** domains (several ids =
+      several sources). Negative ids are the **target** and **intermediate** domains,
+      whose unlabelled rows carry ``y = -1`` (``NaN`` for regression). The rule that names
+      the target: if ``X_target`` is given, the target is ``X_target`` and every negative
+      id in ``X`` is an intermediate domain; otherwise ``X`` must hold exactly one
+      negative id, the target (skada's fully stacked form). Several negative ids without
+      ``X_target`` are ambiguous and raise; pass the target as ``X_target``, or convert
+      with :func:`transferkit.compat.from_skada` (``target_domain=``).
+
+    Checks: 2-D finite matrices, one feature count across all domains, non-empty domains,
+    labels of the right kind and length, at least ``min_classes`` classes in the union
+    of the source label sets, and labelled target/intermediate samples drawn from them.
+
+    Parameters
+    ----------
+    X, y : stacked sources (and, in the stacked form, target/intermediate rows) and labels.
+    X_target, y_target : target features and optional labels (``-1`` = unlabelled);
+        ``X_target`` may be a :class:`TargetDomain`.
+    sample_domain : array-like of int of shape (n_samples,), optional
+        Domain id of every row of ``X``.
+    require_source_labels, require_target, require_target_labels : bool
+        What the method needs; missing data raises before any computation.
+    min_classes : int
+        Minimum number of distinct source classes (set 0 to skip).
+    min_target_samples, min_source_samples : int
+        Minimum numbers of rows.
+    classification : bool
+        ``False`` for regressors: continuous ``y``, ``NaN`` = unlabelled, ``classes`` None.
+
+    Returns
+    -------
+    Domains
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.arange(10.0).reshape(5, 2)
+    >>> d = check_domains(X, [0, 1, 0, -1, -1], sample_domain=[1, 1, 1, -2, -2])
+    >>> d.X.shape, d.X_target.shape, d.y_target is None
+    ((3, 2), (2, 2), True)
+    """
+    if sample_domain is None:
+        return check_source_target(
+            X,
+            y,
+            X_target,
+            y_target,
+            require_source_labels=require_source_labels,
+            require_target=require_target,
+            require_target_labels=require_target_labels,
+            min_classes=min_classes,
+            min_target_samples=min_target_samples,
+            min_source_samples=min_source_samples,
+            classification=classification,
+        )
+    X_target, y_target = _unwrap_target(X_target, y_target)
+    X_all = check_matrix(X, "X", min_samples=1)
+    n = X_all.shape[0]
+    ids = check_sample_domain(sample_domain, n)
+    source = ids >= 0
+    n_source = int(source.sum())
+    if n_source < max(min_source_samples, 1):
+        raise TransferKitInputError(
+            f"sample_domain marks {n_source} row(s) of X as source (ids >= 0); at least "
+            f"{max(min_source_samples, 1)} labelled source sample(s) are needed. Give the "
+            "source rows positive ids and the target rows negative ids."
+        )
+    negative = [int(i) for i in sorted(np.unique(ids[~source]), key=abs)]
+    if X_target is not None:
+        target_id = None
+        intermediate_ids = negative
+    elif len(negative) <= 1:
+        target_id = negative[0] if negative else None
+        intermediate_ids = []
+    else:
+        raise TransferKitInputError(
+            f"sample_domain has {len(negative)} negative ids {negative} and X_target is not "
+            "given, so the target is ambiguous. Pass the target separately as "
+            "fit(X, y, sample_domain=..., X_target=X_target) (negative ids left in X are then "
+            "intermediate domains), or convert skada data with "
+            "transferkit.compat.from_skada(X, y, sample_domain, target_domain=<id>)."
+        )
+    if target_id is not None and y_target is not None:
+        raise LabelError(
+            f"y_target was given, but the target rows are inside X (sample_domain {target_id});"
+            " put their labels in y (-1 for unlabelled rows) or pass X_target separately."
+        )
+
+    y_all = None
+    classes = None
+    if y is not None or require_source_labels:
+        if y is None:
+            raise LabelError(
+                "y (source labels) is required by this method; pass "
+                "fit(X, y, sample_domain=...) with one label per row of X (-1 for unlabelled "
+                "target rows)."
+            )
+        if classification:
+            y_all = check_labels(y, n, "y", allow_unlabelled=True)
+        else:
+            y_all = check_regression_targets(y, n, "y", allow_unlabelled=True)
+            if np.isnan(y_all[source]).any():
+                raise LabelError(
+                    f"y has {int(np.isnan(y_all[source]).sum())} NaN value(s) in source rows "
+                    "(sample_domain >= 0); every source sample needs a target value."
+                )
+    Xs = X_all[source]
+    ys = None if y_all is None else y_all[source]
+    if classification and ys is not None:
+        classes = np.unique(ys)
+        if min_classes and classes.size < min_classes:
+            raise LabelError(
+                f"y (source labels) has {classes.size} class(es) {classes.tolist()} over all "
+                f"source domains; at least {min_classes} are needed to learn a classifier."
+            )
+
+    Xt = yt = None
+    if X_target is not None:
+        Xt, yt = _check_target(
+            X_target, y_target, Xs.shape[1], classes, classification, min_target_samples
+        )
+    elif target_id is not None:
+        mask = ids == target_id
+        Xt = X_all[mask]
+        if Xt.shape[0] < min_target_samples:
+            raise TransferKitInputError(
+                f"The target (sample_domain {target_id}) has {Xt.shape[0]} row(s); at least "
+                f"{min_target_samples} are needed."
+            )
+        if y_all is not None:
+            yt = _none_if_unlabelled(y_all[mask])
+            if yt is not None and classification:
+                _check_known_classes(yt, classes, f"y (target rows, sample_domain {target_id})")
+    elif require_target or require_target_labels:
+        raise TransferKitInputError(
+            "X_target is required: pass the target-domain features as "
+            "fit(X, y, X_target=X_target), or give the target rows of X a negative "
+            "sample_domain id."
+        )
+    if require_target_labels and (yt is None or not labelled_mask(yt, Xt.shape[0]).any()):
+        raise LabelError(
+            "This method needs labelled target samples: pass y_target (or, in the stacked "
+            "form, labels in the target rows of y), with "
+            + ("-1" if classification else "NaN")
+            + " for the unlabelled ones."
+        )
+
+    intermediates = []
+    for did in intermediate_ids:
+        mask = ids == did
+        yi = None if y_all is None else _none_if_unlabelled(y_all[mask])
+        if yi is not None and classification:
+            _check_known_classes(yi, classes, f"y (intermediate domain {did})")
+        intermediates.append(Domain(did, INTERMEDIATE, X_all[mask], yi))
+    if target_id is None:
+        target_id = _free_target_id(ids)
+    return Domains(
+        Xs,
+        ys,
+        Xt,
+        yt,
+        classes,
+        sample_domain=ids[source],
+        target_id=int(target_id),
+        intermediates=tuple(intermediates),
+    )
+
+
+def _free_target_id(ids: np.ndarray) -> int:
+    """skada's default target id ``-2`` unless it is taken, else one below the lowest id."""
+    if not np.any(ids == DEFAULT_TARGET_ID):
+        return DEFAULT_TARGET_ID
+    return int(min(ids.min(), DEFAULT_TARGET_ID)) - 1
+
+
+def _check_target(
+    X_target: Any,
+    y_target: Any,
+    n_features: int,
+    classes: np.ndarray | None,
+    classification: bool,
+    min_target_samples: int,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    Xt = check_matrix(X_target, "X_target", min_samples=0)
+    if Xt.shape[0] < max(min_target_samples, 1):
+        raise TransferKitInputError(
+            f"X_target must have at least {max(min_target_samples, 1)} sample(s); got "
+            f"{Xt.shape[0]} (shape {Xt.shape}). An empty target cannot be adapted to."
+        )
+    if Xt.shape[1] != n_features:
+        raise DomainMismatchError(
+            f"Source X has {n_features} features but X_target has {Xt.shape[1]}; both "
+            "domains must share one feature space (use the federated or heterogeneous "
+            "methods for different feature spaces)."
+        )
+    yt = None
+    if classification:
+        yt = check_target_labels(y_target, Xt.shape[0], classes)
+    elif y_target is not None:
+        yt = check_regression_targets(y_target, Xt.shape[0], "y_target", allow_unlabelled=True)
+    return Xt, yt
 
 
 def check_source_target(
@@ -449,6 +884,7 @@ def check_source_target(
     X_target: Any = None,
     y_target: Any = None,
     *,
+    sample_domain: Any = None,
     require_source_labels: bool = True,
     require_target: bool = True,
     require_target_labels: bool = False,
@@ -456,18 +892,21 @@ def check_source_target(
     min_target_samples: int = 1,
     min_source_samples: int = 1,
     classification: bool = True,
-) -> ValidatedDomains:
+) -> Domains:
     """Validate a source/target pair as received by ``fit``.
 
     Checks: 2-D finite matrices, the same number of features in both domains, a
     non-empty target, labels of the right kind and length, at least ``min_classes``
-    source classes, and target labels drawn from the source classes.
+    source classes, and target labels drawn from the source classes. With
+    ``sample_domain`` the stacked form is validated by :func:`check_domains`.
 
     Parameters
     ----------
     X, y : source features and labels.
     X_target, y_target : target features and optional labels (``-1`` = unlabelled);
         ``X_target`` may be a :class:`TargetDomain`.
+    sample_domain : array-like, optional
+        skada-style domain ids of the rows of ``X`` (see :func:`check_domains`).
     require_source_labels : bool
         Raise if ``y`` is missing.
     require_target : bool
@@ -485,7 +924,7 @@ def check_source_target(
 
     Returns
     -------
-    ValidatedDomains
+    Domains
 
     Examples
     --------
@@ -494,6 +933,17 @@ def check_source_target(
     >>> d.X_target.shape
     (3, 2)
     """
+    options = dict(
+        require_source_labels=require_source_labels,
+        require_target=require_target,
+        require_target_labels=require_target_labels,
+        min_classes=min_classes,
+        min_target_samples=min_target_samples,
+        min_source_samples=min_source_samples,
+        classification=classification,
+    )
+    if sample_domain is not None:
+        return check_domains(X, y, X_target, y_target, sample_domain=sample_domain, **options)
     X_target, y_target = _unwrap_target(X_target, y_target)
     Xs = check_matrix(X, "X (source)", min_samples=min_source_samples)
     ys = None
@@ -522,29 +972,16 @@ def check_source_target(
                 "fit(X, y, X_target=X_target)."
             )
     else:
-        Xt = check_matrix(X_target, "X_target", min_samples=0)
-        if Xt.shape[0] < max(min_target_samples, 1):
-            raise TransferKitInputError(
-                f"X_target must have at least {max(min_target_samples, 1)} sample(s); got "
-                f"{Xt.shape[0]} (shape {Xt.shape}). An empty target cannot be adapted to."
-            )
-        if Xt.shape[1] != Xs.shape[1]:
-            raise DomainMismatchError(
-                f"Source X has {Xs.shape[1]} features but X_target has {Xt.shape[1]}; both "
-                "domains must share one feature space (use the federated or heterogeneous "
-                "methods for different feature spaces)."
-            )
-        if classification:
-            yt = check_target_labels(y_target, Xt.shape[0], classes)
-        elif y_target is not None:
-            yt = check_regression_targets(y_target, Xt.shape[0], "y_target", allow_unlabelled=True)
+        Xt, yt = _check_target(
+            X_target, y_target, Xs.shape[1], classes, classification, min_target_samples
+        )
     if require_target_labels and (yt is None or not labelled_mask(yt, Xt.shape[0]).any()):
         raise LabelError(
             "This method needs labelled target samples: pass y_target (use "
             + ("-1" if classification else "NaN")
             + " for the unlabelled ones)."
         )
-    return ValidatedDomains(Xs, ys, Xt, yt, classes)
+    return Domains(Xs, ys, Xt, yt, classes)
 
 
 def check_option(name: str, value: Any, options: tuple[Any, ...] | list[Any]) -> Any:

@@ -3,10 +3,15 @@
 Every transferkit method is a scikit-learn estimator that receives the **source** as
 the ordinary ``(X, y)`` and the **target** as keyword arguments::
 
-    method.fit(X, y, *, X_target, y_target=None)
+    method.fit(X, y, *, X_target, y_target=None, sample_domain=None)
 
 ``y_target`` is optional; when given it has one entry per target sample and ``-1``
-marks an unlabelled one. Three roles share this ``fit``:
+marks an unlabelled one. ``sample_domain`` (skada's convention) gives every row of ``X``
+a domain id: ids ``>= 0`` are labelled sources (several ids = several sources), negative
+ids the target (skada's fully stacked form, without ``X_target``) or intermediate
+domains (when ``X_target`` is given); see :func:`transferkit._validation.check_domains`.
+Each class declares how many sources it accepts (``_max_sources``; ``None`` = any).
+Three roles share this ``fit``:
 
 * :class:`BaseAdapter` (feature mapping) adds ``transform(X, domain="source"|"target")``;
 * :class:`BaseWeighter` (instance re-weighting) stores ``weights_`` for the source
@@ -17,7 +22,8 @@ A subclass implements one private method (``_fit`` plus ``_transform``,
 ``_compute_weights`` or ``_predict``); the base class does validation, fitted-state
 checks and the scikit-learn plumbing. Subclasses declare what they need with class
 attributes (``_requires_source_labels``, ``_requires_target``,
-``_requires_target_labels``), so that missing data is reported before any work starts.
+``_requires_target_labels``, ``_max_sources``), so that missing data is reported before
+any work starts.
 """
 
 from __future__ import annotations
@@ -29,15 +35,23 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from transferkit._validation import (
+    TransferKitInputError,
     ValidatedDomains,
+    check_domains,
     check_matrix,
     check_option,
+    check_sample_domain,
     check_sample_weights,
-    check_source_target,
     effective_sample_size,
 )
 
-__all__ = ["TransferMixin", "BaseAdapter", "BaseWeighter", "BaseTransferClassifier"]
+__all__ = [
+    "TransferMixin",
+    "BaseAdapter",
+    "BaseWeighter",
+    "BaseTransferClassifier",
+    "multi_source_estimators",
+]
 
 DOMAINS = ("source", "target")
 
@@ -50,19 +64,26 @@ class TransferMixin:
     _requires_target_labels: bool = False
     _min_classes: int = 2
     _classification: bool = True  # False: continuous y (regressors), NaN = unlabelled target
+    #: How many source domains ``fit`` accepts; ``None`` = any number.
+    _max_sources: int | None = 1
 
-    def _validate_domains(self, X: Any, y: Any, X_target: Any, y_target: Any) -> ValidatedDomains:
-        return check_source_target(
+    def _validate_domains(
+        self, X: Any, y: Any, X_target: Any, y_target: Any, sample_domain: Any = None
+    ) -> ValidatedDomains:
+        data = check_domains(
             X,
             y,
             X_target,
             y_target,
+            sample_domain=sample_domain,
             require_source_labels=self._requires_source_labels,
             require_target=self._requires_target,
             require_target_labels=self._requires_target_labels,
             min_classes=self._min_classes if self._requires_source_labels else 0,
             classification=self._classification,
         )
+        _check_n_sources(self, data)
+        return data
 
     def _check_fitted_input(self, X: Any, name: str = "X") -> np.ndarray:
         # Name the attribute: a constructor parameter ending in "_" (CORAL's ``lambda_``)
@@ -85,21 +106,32 @@ class BaseAdapter(TransferMixin, TransformerMixin, BaseEstimator):
 
     _requires_source_labels = False
 
-    def fit(self, X: Any, y: Any = None, *, X_target: Any = None, y_target: Any = None):
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        X_target: Any = None,
+        y_target: Any = None,
+        sample_domain: Any = None,
+    ):
         """Learn the mapping from source ``(X, y)`` and target ``X_target``.
 
         Parameters
         ----------
-        X : array-like of shape (n_source, n_features)
-        y : array-like of shape (n_source,), optional (required by some adapters)
+        X : array-like of shape (n_samples, n_features)
+            The source (or, with ``sample_domain``, the stacked domains).
+        y : array-like of shape (n_samples,), optional (required by some adapters)
         X_target : array-like of shape (n_target, n_features) or TargetDomain
         y_target : array-like of shape (n_target,), optional, ``-1`` = unlabelled
+        sample_domain : array-like of int of shape (n_samples,), optional
+            Domain id of every row of ``X`` (skada's convention, see the module docstring).
 
         Returns
         -------
         self
         """
-        data = self._validate_domains(X, y, X_target, y_target)
+        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         self._fit(data)
         return self
@@ -111,10 +143,28 @@ class BaseAdapter(TransferMixin, TransformerMixin, BaseEstimator):
         return self._transform(Xc, domain)
 
     def fit_transform(
-        self, X: Any, y: Any = None, *, X_target: Any = None, y_target: Any = None, **_: Any
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        X_target: Any = None,
+        y_target: Any = None,
+        sample_domain: Any = None,
+        **_: Any,
     ) -> np.ndarray:
-        """Fit, then return the mapped source samples."""
-        return self.fit(X, y, X_target=X_target, y_target=y_target).transform(X, "source")
+        """Fit, then return the mapped rows of ``X``.
+
+        Without ``sample_domain`` every row of ``X`` is a source sample; with it, rows with
+        a negative id (target or intermediate domains) are mapped as ``"target"``.
+        """
+        self.fit(X, y, X_target=X_target, y_target=y_target, sample_domain=sample_domain)
+        if sample_domain is None:
+            return self.transform(X, "source")
+        ids = check_sample_domain(sample_domain, self._check_fitted_input(X).shape[0])
+        out = self.transform(X, "source")
+        if np.any(ids < 0):
+            out[ids < 0] = self.transform(X, "target")[ids < 0]
+        return out
 
     def _fit(self, data: ValidatedDomains) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -135,9 +185,21 @@ class BaseWeighter(TransferMixin, BaseEstimator):
 
     _requires_source_labels = False
 
-    def fit(self, X: Any, y: Any = None, *, X_target: Any = None, y_target: Any = None):
-        """Estimate importance weights :math:`w(x) \\approx p_t(x)/p_s(x)` of the source."""
-        data = self._validate_domains(X, y, X_target, y_target)
+    def fit(
+        self,
+        X: Any,
+        y: Any = None,
+        *,
+        X_target: Any = None,
+        y_target: Any = None,
+        sample_domain: Any = None,
+    ):
+        """Estimate importance weights :math:`w(x) \\approx p_t(x)/p_s(x)` of the source.
+
+        Arguments as :meth:`BaseAdapter.fit`. ``weights_`` has one entry per source row
+        (the rows of ``X`` with ``sample_domain >= 0``, in order).
+        """
+        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         weights = self._fit(data)
         self.weights_ = check_sample_weights(weights, data.X.shape[0], name="weights_")
@@ -164,14 +226,24 @@ class BaseTransferClassifier(TransferMixin, ClassifierMixin, BaseEstimator):
     of ``predict_proba`` follow it.
     """
 
-    def fit(self, X: Any, y: Any, *, X_target: Any = None, y_target: Any = None):
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        X_target: Any = None,
+        y_target: Any = None,
+        sample_domain: Any = None,
+    ):
         """Train on labelled source ``(X, y)`` and the target domain.
+
+        Arguments as :meth:`BaseAdapter.fit` (``y`` is required).
 
         Returns
         -------
         self
         """
-        data = self._validate_domains(X, y, X_target, y_target)
+        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         self.classes_ = data.classes
         self._fit(data)
@@ -204,3 +276,55 @@ class BaseTransferClassifier(TransferMixin, ClassifierMixin, BaseEstimator):
 
     def _predict_proba(self, X: np.ndarray, domain: str) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+
+def multi_source_estimators() -> list[str]:
+    """Names of the imported public estimators that accept several source domains.
+
+    Examples
+    --------
+    >>> "SourceOnly" in multi_source_estimators()
+    True
+    """
+    import importlib
+    import importlib.util
+
+    import transferkit  # noqa: F401  (imports the families, so their classes are listed)
+
+    if importlib.util.find_spec("transferkit.multisource") is not None:
+        importlib.import_module("transferkit.multisource")
+
+    found: set[str] = set()
+    stack = list(TransferMixin.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if (
+            cls.__name__.startswith("_")
+            or not cls.__module__.startswith("transferkit")
+            or getattr(cls, "_passes_domains", False)
+            or cls in (BaseAdapter, BaseWeighter, BaseTransferClassifier)
+        ):
+            continue
+        limit = cls._max_sources
+        if limit is None or limit > 1:
+            found.add(cls.__name__)
+    return sorted(found)
+
+
+def _check_n_sources(estimator: Any, data: ValidatedDomains) -> None:
+    """Raise when ``estimator`` accepts fewer source domains than ``data`` holds."""
+    limit = getattr(estimator, "_max_sources", 1)
+    if limit is None or data.n_sources <= limit:
+        return
+    name = type(estimator).__name__
+    accepts = "one source domain" if limit == 1 else f"at most {limit} source domains"
+    options = ", ".join(multi_source_estimators())
+    raise TransferKitInputError(
+        f"{name} accepts {accepts}, but sample_domain names {data.n_sources} sources (ids "
+        f"{data.source_ids.tolist()}). Either pool them into one source: drop "
+        "sample_domain (when X holds only source rows) or pass "
+        "sample_domain=transferkit.compat.pool_sources(sample_domain); or use an estimator "
+        f"that accepts several sources: {options} (SourceOnly and TargetOnly are the "
+        "pooling baselines)."
+    )

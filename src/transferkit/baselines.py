@@ -37,7 +37,8 @@ class SourceOnly(_DelegatingClassifier):
     The "no adaptation" baseline: :math:`\hat f = \arg\min_f \sum_{i \le n_s}
     \ell(f(x^s_i), y^s_i)`. Target data and target labels are ignored (``X_target`` is
     optional and, when given, only checked for a matching feature count). Any gain a
-    transfer method claims is measured against this.
+    transfer method claims is measured against this. With several source domains
+    (``sample_domain``) it trains on all of them pooled: the multi-source baseline.
 
     Parameters
     ----------
@@ -60,6 +61,7 @@ class SourceOnly(_DelegatingClassifier):
     """
 
     _requires_target = False
+    _max_sources = None  # the pooling baseline: every source domain, pooled
 
     def __init__(self, estimator: Any):
         self.estimator = estimator
@@ -93,6 +95,7 @@ class TargetOnly(_DelegatingClassifier):
     """
 
     _requires_target_labels = True
+    _max_sources = None  # the sources only define the label space
 
     def __init__(self, estimator: Any):
         self.estimator = estimator

@@ -53,6 +53,10 @@ class TransferPipeline(BaseTransferClassifier):
     (80,)
     """
 
+    # The steps decide how many sources they accept: the pipeline passes the domains on.
+    _max_sources = None
+    _passes_domains = True
+
     def __init__(self, transfer: Any, estimator: Any, use_target_labels: bool = True):
         self.transfer = transfer
         self.estimator = estimator
@@ -70,7 +74,7 @@ class TransferPipeline(BaseTransferClassifier):
             )
         transfer = clone(self.transfer)
         estimator = clone(self.estimator)
-        transfer.fit(data.X, data.y, X_target=data.X_target, y_target=data.y_target)
+        transfer.fit(**data.fit_params())
         mask = data.target_labelled if self.use_target_labels else None
         has_target_labels = mask is not None and bool(mask.any())
         if isinstance(transfer, BaseAdapter):

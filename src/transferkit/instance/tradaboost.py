@@ -266,10 +266,21 @@ class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any, *, X_target: Any = None, y_target: Any = None):
-        """Fit on source ``(X, y)`` and labelled target ``(X_target, y_target)``."""
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        X_target: Any = None,
+        y_target: Any = None,
+        sample_domain: Any = None,
+    ):
+        """Fit on source ``(X, y)`` and labelled target ``(X_target, y_target)``.
+
+        Arguments as :meth:`transferkit.base.BaseAdapter.fit`.
+        """
         check_positive("n_estimators", self.n_estimators, integer=True)
-        data = self._validate_domains(X, y, X_target, y_target)
+        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         base = _check_base(self.estimator, LinearRegression())
         rng = check_random_state(self.random_state)
