@@ -15,6 +15,7 @@ appliance classifier trained on one metering device meets another.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,12 +25,12 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
-from transferkit._validation import check_random_state
+from transferkit._validation import TransferKitInputError, check_random_state
 from transferkit.baselines import SourceOnly, TargetOnly
 from transferkit.mapping import CORAL, JointPCA
 from transferkit.pipeline import make_transfer_pipeline
 
-__all__ = ["rescanned_digits", "DemoRow", "run_demo"]
+__all__ = ["rescanned_digits", "DemoRow", "run_demo", "check_labels_per_class"]
 
 
 def _rescan(images: np.ndarray, blur_sigma: float, gamma: float) -> np.ndarray:
@@ -74,6 +75,30 @@ class DemoRow:
     uses_target_labels: str
 
 
+def check_labels_per_class(labels_per_class: int, random_state: int = 0) -> None:
+    """Raise :class:`TransferKitInputError` unless ``labels_per_class`` fits the target.
+
+    Examples
+    --------
+    >>> check_labels_per_class(3)
+    """
+    _check_labels_per_class(labels_per_class, rescanned_digits(random_state=random_state)[3])
+
+
+def _check_labels_per_class(labels_per_class: int, yt: np.ndarray) -> None:
+    most = int(np.bincount(yt).min()) - 1  # keep one unlabelled sample per class to score
+    if (
+        isinstance(labels_per_class, bool)
+        or not isinstance(labels_per_class, numbers.Integral)
+        or not 1 <= labels_per_class <= most
+    ):
+        raise TransferKitInputError(
+            f"labels_per_class={labels_per_class!r} is out of range: choose an integer from 1 "
+            f"to {most} (the smallest target class has {most + 1} samples, and at least one "
+            "per class must stay unlabelled to measure accuracy)."
+        )
+
+
 def run_demo(random_state: int = 0, labels_per_class: int = 3) -> list[DemoRow]:
     """Run source-only, joint PCA, CORAL and target-only on :func:`rescanned_digits`.
 
@@ -87,6 +112,7 @@ def run_demo(random_state: int = 0, labels_per_class: int = 3) -> list[DemoRow]:
     ['source only', 'joint PCA (k=20)', 'CORAL (lambda=1)']
     """
     Xs, ys, Xt, yt = rescanned_digits(random_state=random_state)
+    _check_labels_per_class(labels_per_class, yt)
     clf = LogisticRegression(max_iter=300, tol=1e-3)
     rows = []
     for name, model in (

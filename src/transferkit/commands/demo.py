@@ -6,15 +6,20 @@ import typer
 
 
 def demo(
-    seed: int = typer.Option(0, help="Seed of the source/target split and label sampling."),
-    labels_per_class: int = typer.Option(3, help="Labelled target samples per class."),
+    seed: int = typer.Option(
+        0, min=0, max=2**32 - 1, help="Seed of the source/target split and label sampling."
+    ),
+    labels_per_class: int = typer.Option(
+        3, "--labels-per-class", help="Labelled target samples per class (1 to about 80)."
+    ),
 ) -> None:
     """Source-only vs CORAL on digits re-scanned by a different device (no download)."""
     from rich.console import Console
     from rich.table import Table
 
-    from transferkit.demo import run_demo
+    from transferkit.demo import check_labels_per_class, run_demo
 
+    check_labels_per_class(labels_per_class, random_state=seed)
     console = Console()
     console.print(
         "[bold]transferkit demo[/bold]: scikit-learn digits; the target half is re-scanned "

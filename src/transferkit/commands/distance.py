@@ -20,6 +20,7 @@ import typer
 
 from transferkit._validation import TransferKitInputError
 from transferkit.commands._format import fmt_number as _fmt
+from transferkit.commands._format import fmt_p_value
 from transferkit.metrics._inputs import load_spec
 from transferkit.metrics.report import DISTANCE_NAMES, domain_distances
 
@@ -48,37 +49,41 @@ def distance(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
     n_permutations: Annotated[
-        int, typer.Option(help="Permutations for p-values (0 = none).")
+        int, typer.Option(min=0, max=1_000_000, help="Permutations for p-values (0 = none).")
     ] = 200,
     n_bootstrap: Annotated[
-        int, typer.Option(help="Bootstrap resamples for intervals (0 = none).")
+        int, typer.Option(min=0, max=100_000, help="Bootstrap resamples for intervals (0 = none).")
     ] = 20,
     max_samples: Annotated[
-        int, typer.Option(help="Rows per domain for tests and transport.")
+        int, typer.Option(min=5, help="Rows per domain for tests and transport.")
     ] = 2000,
     only: Annotated[str | None, typer.Option(help="Comma-separated subset of distances.")] = None,
     preprocessing: Annotated[
         str, typer.Option(help="Benchmark preprocessing: none (default) or standard.")
     ] = "none",
-    seed: Annotated[int, typer.Option(help="Random seed of every resampling step.")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=2**32 - 1, help="Random seed of every resampling step.")
+    ] = 0,
 ) -> None:
     """Measure how different two domains are: every distance with its uncertainty."""
-    try:
-        src = load_spec(source, preprocessing=preprocessing)
-        tgt = load_spec(target, preprocessing=preprocessing)
-        rows = domain_distances(
-            src.X,
-            tgt.X,
-            n_permutations=n_permutations,
-            n_bootstrap=n_bootstrap,
-            max_samples=max_samples,
-            include=_parse_only(only),
-            random_state=seed,
-            progress=not json_output,
+    include = _parse_only(only)
+    src = load_spec(source, preprocessing=preprocessing, argument="SOURCE")
+    tgt = load_spec(target, preprocessing=preprocessing, argument="TARGET")
+    if src.X.shape[1] != tgt.X.shape[1]:
+        raise TransferKitInputError(
+            f"SOURCE {source!r} has {src.X.shape[1]} features but TARGET {target!r} has "
+            f"{tgt.X.shape[1]}; distances need one feature space (same extractor for both)."
         )
-    except (TransferKitInputError, FileNotFoundError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+    rows = domain_distances(
+        src.X,
+        tgt.X,
+        n_permutations=n_permutations,
+        n_bootstrap=n_bootstrap,
+        max_samples=max_samples,
+        include=include,
+        random_state=seed,
+        progress=not json_output,
+    )
     if json_output:
         payload = {
             "schema": DISTANCE_SCHEMA,
@@ -95,10 +100,19 @@ def distance(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{source} vs {target}  ({src.X.shape[0]} vs {tgt.X.shape[0]} samples)")
-    for col in ("distance", "value", "p-value", "95% interval"):
-        table.add_column(col, justify="left" if col == "distance" else "right")
+    table = Table(
+        title=f"{source} vs {target}  ({src.X.shape[0]} vs {tgt.X.shape[0]} samples)",
+        caption=(
+            "Every distance: lower = closer domains. p-value: permutation test of equal "
+            f"distributions (lower = stronger evidence of a shift; '< 1/{n_permutations + 1}'"
+            " = no permutation reached the observed value)."
+        ),
+    )
+    table.add_column("distance", no_wrap=True)
+    table.add_column("value\n↓ closer", justify="right", no_wrap=True)
+    table.add_column("p-value\nlow: shift", justify="right", no_wrap=True)
+    table.add_column("95% interval", justify="right")
     for r in rows:
         interval = "-" if r.ci_low is None else f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
-        table.add_row(r.name, _fmt(r.value), _fmt(r.p_value), interval)
+        table.add_row(r.name, _fmt(r.value), fmt_p_value(r.p_value, n_permutations), interval)
     Console().print(table)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from transferkit._validation import TransferKitInputError
+from transferkit.commands._format import HIGHER, LOWER, print_fitting, short_names
 from transferkit.commands._format import fmt_number as _fmt
 from transferkit.metrics._inputs import load_spec
 from transferkit.metrics.ranking import RANK_SCHEMA, rank_candidates
@@ -47,44 +48,104 @@ def rank(
         bool, typer.Option("--json", help="Print JSON instead of a table.")
     ] = False,
     max_samples: Annotated[
-        int, typer.Option(help="Rows per domain for transport distances.")
+        int, typer.Option(min=5, help="Rows per domain for transport distances.")
     ] = 2000,
     preprocessing: Annotated[
         str, typer.Option(help="Benchmark preprocessing: none (default) or standard.")
     ] = "none",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed.")] = 0,
 ) -> None:
     """Rank candidate source domains (or feature extractors) for a target."""
-    try:
-        tgt = load_spec(target, preprocessing=preprocessing)
-        names = [n for c in [*candidates, *(more_candidates or [])] for n in c.split(",") if n]
-        cands = [load_spec(c, preprocessing=preprocessing) for c in names]
-        payload = rank_candidates(
-            tgt,
-            cands,
-            mode="features" if features else "domains",
-            by=by,
-            max_samples=max_samples,
-            random_state=seed,
+    given = [*candidates, *(more_candidates or [])]
+    names = [n.strip() for c in given for n in c.split(",") if n.strip()]
+    if not names:
+        raise TransferKitInputError(
+            "--candidates names no candidate; pass at least one DATASET:DOMAIN or data file, "
+            "e.g. -c office_caltech10_surf:amazon -c office_caltech10_surf:dslr."
         )
-    except (TransferKitInputError, FileNotFoundError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+    tgt = load_spec(target, preprocessing=preprocessing, argument="TARGET")
+    cands = [load_spec(c, preprocessing=preprocessing, argument="candidate") for c in names]
+    payload = rank_candidates(
+        tgt,
+        cands,
+        mode="features" if features else "domains",
+        by=by,
+        max_samples=max_samples,
+        random_state=seed,
+    )
     if json_output:
         typer.echo(json.dumps(payload, indent=2))
         return
     from rich.console import Console
+
+    console = Console()
+    wide, tall, numbered, legend = _tables(payload, target)
+    if print_fitting(console, wide, tall, numbered) is numbered:
+        for line in legend:
+            console.print(line, soft_wrap=True)
+
+
+def _tables(payload: dict, target: str) -> tuple:
+    """The ranking three ways, widest first: a row per candidate; a column per candidate
+    named in its header; a column per candidate numbered, with the names in a legend."""
     from rich.table import Table
 
+    cands = payload["candidates"]
+    dataset, shown = short_names([c["name"] for c in cands])
+    metrics = list(cands[0]["metrics"])
+    marker = {k: HIGHER if d == "higher" else LOWER for k, d in payload["directions"].items()}
+    consensus = payload["consensus"] if cands[0]["mean_rank"] is not None else []
+    by = payload["ranked_by"]
     direction = "higher" if payload["higher_is_better"] else "lower"
-    table = Table(
-        title=f"Candidates for {target}, ranked by {payload['ranked_by']} ({direction} is better)"
+    title = (
+        f"Candidates{f' from {dataset}' if dataset else ''} for {target}, ranked by {by} "
+        f"({direction} is better)"
     )
-    metric_names = list(payload["candidates"][0]["metrics"])
-    table.add_column("rank", justify="right")
-    table.add_column("candidate")
-    for name in metric_names:
-        table.add_column(name, justify="right")
-    for c in payload["candidates"]:
-        table.add_row(str(c["rank"]), c["name"], *(_fmt(c["metrics"][k]) for k in metric_names))
-    Console().print(table)
+    caption = _caption(payload, shown, consensus)
+
+    wide = Table(title=title, caption=caption)
+    wide.add_column("rank", justify="right", no_wrap=True)
+    wide.add_column("candidate", no_wrap=True)
+    if consensus:
+        wide.add_column(f"mean rank\n{LOWER}", justify="right", no_wrap=True)
+    for name in metrics:
+        wide.add_column(f"{name}\n{marker[name]}", justify="right", no_wrap=True)
+    for c, name in zip(cands, shown, strict=True):
+        mean = [f"{c['mean_rank']:.2g}"] if consensus else []
+        wide.add_row(str(c["rank"]), name, *mean, *(_fmt(c["metrics"][k]) for k in metrics))
+
+    def by_metric(headers: list[str]) -> Table:
+        table = Table(title=title, caption=caption)
+        table.add_column("metric", no_wrap=True)
+        for header in headers:
+            table.add_column(header, justify="right", no_wrap=True)
+        if consensus:
+            table.add_row(f"mean rank {LOWER}", *(f"{c['mean_rank']:.2g}" for c in cands))
+        for k in metrics:
+            table.add_row(f"{k} {marker[k]}", *(_fmt(c["metrics"][k]) for c in cands))
+        return table
+
+    tall = by_metric([f"#{c['rank']} {name}" for c, name in zip(cands, shown, strict=True)])
+    numbered = by_metric([f"#{c['rank']}" for c in cands])
+    legend = [f"#{c['rank']} = {name}" for c, name in zip(cands, shown, strict=True)]
+    return wide, tall, numbered, legend
+
+
+def _caption(payload: dict, shown: list[str], consensus: list[str]) -> str:
+    if not consensus:
+        return ""
+    text = f"mean rank: consensus of {len(consensus)} metrics (each ranks 1 = best)."
+    best = {}
+    for k in consensus:
+        sign = -1.0 if payload["directions"][k] == "higher" else 1.0
+        values = [sign * c["metrics"][k] for c in payload["candidates"]]
+        best[k] = shown[values.index(min(values))]
+    if len(set(best.values())) > 1:
+        picks: dict[str, list[str]] = {}
+        for k, name in best.items():
+            picks.setdefault(name, []).append(k)
+        text += " The metrics disagree on the best candidate: " + "; ".join(
+            f"{name} by {', '.join(ks)}" for name, ks in picks.items()
+        )
+        text += "."
+    return text

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from scipy.io import loadmat
 
-from transferkit._validation import check_option
+from transferkit._validation import TransferKitInputError, check_option
 from transferkit.datasets._files import dataset_info, fetch_file
 
 __all__ = ["load_domain", "load_task", "list_datasets", "PREPROCESSING", "DOMAIN_ALIASES"]
@@ -55,7 +55,7 @@ def _resolve_domain(dataset: str, domain: str) -> str:
     name = DOMAIN_ALIASES.get(dataset, {}).get(name.upper(), name)
     if name not in info.domains:
         aliases = DOMAIN_ALIASES.get(dataset, {})
-        raise ValueError(
+        raise TransferKitInputError(
             f"Unknown domain {domain!r} of dataset {dataset!r}; choose one of "
             f"{', '.join(info.domains)} (aliases: {', '.join(sorted(aliases))})."
         )
@@ -81,7 +81,10 @@ def _read_raw(dataset: str, domain: str, data_home) -> tuple[np.ndarray, np.ndar
         key = "src" if domain in ("mnist", "coil1") else "tar"
         X = np.ascontiguousarray(mat[f"X_{key}"].T, dtype=np.float64)  # columns are samples
         return X, mat[f"Y_{key}"].ravel().astype(np.int64) - 1
-    raise ValueError(f"{dataset!r} is not a feature benchmark; use transferkit.datasets.nilm.")
+    raise TransferKitInputError(
+        f"{dataset!r} is not a feature benchmark; choose one of {', '.join(list_datasets())} "
+        "(NILM data sets load with transferkit.datasets.nilm)."
+    )
 
 
 def _preprocess(X: np.ndarray, how: str) -> np.ndarray:

@@ -6,8 +6,15 @@ The payload follows the ``transferkit.rank/1`` JSON schema::
     {"schema": "transferkit.rank/1",
      "target": str, "mode": "domains"|"features",
      "ranked_by": str, "higher_is_better": bool, "seed": int,
+     "directions": {str: "higher"|"lower"},   # which way each metric is better
+     "consensus": [str, ...],                 # metrics averaged into mean_rank
      "candidates": [{"rank": int (1 = best), "name": str, "n_samples": int,
-                     "n_features": int, "metrics": {str: float|null}}, ...]}
+                     "n_features": int, "metrics": {str: float|null},
+                     "mean_rank": float|null}, ...]}
+
+``mean_rank`` is the consensus of the metrics: each metric ranks the candidates (1 =
+best in its own direction, ties share the mean rank) and the ranks are averaged over
+the metrics known for every candidate. It is null with fewer than two such metrics.
 
 In ``domains`` mode the metrics are distances between candidate and target (lower =
 closer) plus, when both carry labels, ``leep`` and ``nce`` of a source-only logistic
@@ -40,6 +47,28 @@ def _source_only_scores(cand: DomainData, tgt: DomainData) -> dict[str, float | 
     model = LogisticRegression(max_iter=2000).fit(cand.X, cand.y)
     probs = model.predict_proba(tgt.X)
     return {"leep": leep(probs, tgt.y), "nce": nce(probs.argmax(1), tgt.y)}
+
+
+def _mean_ranks(
+    metrics: list[dict[str, float | None]], directions: dict[str, str]
+) -> tuple[list[str], list[float | None]]:
+    """Metrics used and each candidate's mean rank over them (1 = best)."""
+    from scipy.stats import rankdata
+
+    used = [
+        k
+        for k in directions
+        if all(m[k] is not None and np.isfinite(m[k]) for m in metrics)  # type: ignore[arg-type]
+    ]
+    if len(used) < 2:
+        return used, [None] * len(metrics)
+    ranks = np.column_stack(
+        [
+            rankdata([(-1.0 if directions[k] == "higher" else 1.0) * m[k] for m in metrics])
+            for k in used
+        ]
+    )
+    return used, [float(r) for r in ranks.mean(axis=1)]
 
 
 def rank_candidates(
@@ -94,6 +123,8 @@ def rank_candidates(
             f"{key} needs labels for the target and every candidate; missing for {missing}."
         )
     order = sorted(results, key=lambda cm: -cm[1][key] if higher else cm[1][key])
+    directions = {k: "higher" if k in _SCORES else "lower" for k in results[0][1]}
+    consensus, mean_ranks = _mean_ranks([m for _, m in order], directions)
     return {
         "schema": RANK_SCHEMA,
         "target": target.name,
@@ -101,6 +132,8 @@ def rank_candidates(
         "ranked_by": key,
         "higher_is_better": higher,
         "seed": random_state,
+        "directions": directions,
+        "consensus": consensus,
         "candidates": [
             {
                 "rank": i + 1,
@@ -108,6 +141,7 @@ def rank_candidates(
                 "n_samples": int(c.X.shape[0]),
                 "n_features": int(c.X.shape[1]),
                 "metrics": {k: None if v is None else float(v) for k, v in m.items()},
+                "mean_rank": mean_ranks[i],
             }
             for i, (c, m) in enumerate(order)
         ],
