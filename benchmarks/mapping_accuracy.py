@@ -90,7 +90,7 @@ PUBLISHED = {
 
 def build(method: str, kernel: str, lam: float):
     if method == "tca":
-        return TCA(100, kernel=kernel, mu=lam)
+        return TCA(100, kernel=kernel, lambda_=lam)
     if method == "jda":
         return JDA(100, kernel=kernel, lambda_=lam, n_iter=10)
     if method == "bda":

@@ -102,7 +102,7 @@ def run_one(c: dict) -> dict:
         random_state=c["seed"],
     )
     if c["method"] == "TCA":
-        adapter = TCA(mu=LAMBDA, **common)
+        adapter = TCA(lambda_=LAMBDA, **common)
     else:
         adapter = JDA(lambda_=LAMBDA, n_iter=T, **common)
     cpu = time.process_time()

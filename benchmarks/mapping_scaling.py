@@ -83,7 +83,7 @@ def _build(method: str, approx: str | None, k: int, seed: int):
         "random_state": seed,
     }
     if method == "TCA":
-        return TCA(mu=LAMBDA, **common)
+        return TCA(lambda_=LAMBDA, **common)
     return JDA(lambda_=LAMBDA, n_iter=T, **common)
 
 

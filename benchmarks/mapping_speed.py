@@ -65,7 +65,7 @@ def _since(start: tuple[float, float]) -> tuple[float, float]:
 def _ours(method: str, Xs, ys, Xt, yt) -> tuple[float, tuple[float, float]]:
     start = _clock()
     if method == "TCA":
-        adapter = TCA(n_components=DIM, kernel="primal", mu=LAMBDA)
+        adapter = TCA(n_components=DIM, kernel="primal", lambda_=LAMBDA)
     else:
         adapter = JDA(n_components=DIM, kernel="primal", lambda_=LAMBDA, n_iter=T)
     adapter.fit(Xs, ys, X_target=Xt)

@@ -82,7 +82,9 @@ def _pair(rng):
 
 def test_foundation_error_cases(rng):
     Xs, ys, Xt = _pair(rng)
-    coral_svm = SourceOnly(estimator=None)
+    from sklearn.neighbors import KNeighborsClassifier
+
+    one_nn = KNeighborsClassifier(1)
     with pytest.raises(DomainMismatchError, match="3 features but X_target has 2"):
         check_source_target(Xs, ys, Xt[:, :2])
     with pytest.raises(TransferKitInputError, match="empty target"):
@@ -98,9 +100,9 @@ def test_foundation_error_cases(rng):
     with pytest.raises(TransferKitInputError, match="X_target is required"):
         CORAL().fit(Xs, ys)
     with pytest.raises(LabelError, match="needs labelled target samples"):
-        TargetOnly(coral_svm).fit(Xs, ys, X_target=Xt)
+        TargetOnly(one_nn).fit(Xs, ys, X_target=Xt)
     with pytest.raises(LabelError, match="y \\(source labels\\) is required"):
-        SourceOnly(None).fit(Xs, None)
+        SourceOnly(one_nn).fit(Xs, None)
 
 
 def test_memory_check_names_amount_and_alternative(monkeypatch):
@@ -168,3 +170,18 @@ def test_pandas_string_labels_with_a_marker(rng):
     yt = pd.Series(["cat", -1, "dog", "-1"])
     d = check_source_target(Xs, ys, Xs[:4], yt)
     np.testing.assert_array_equal(d.target_labelled, [True, False, True, False])
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_inputs_at_extreme_scales_fail_early_with_the_fix(scale, rng):
+    from transferkit import CORAL, JDA, KMM, TCA, JointPCA, SubspaceAlignment
+
+    Xs, ys, Xt = _pair(rng)
+    word = "large" if scale > 1 else "small"
+    for est in (TCA(), JDA(), CORAL(), KMM(), JointPCA(), SubspaceAlignment()):
+        with pytest.raises(TransferKitInputError, match=rf"as {word} as .*StandardScaler"):
+            est.fit(Xs * scale, ys, X_target=Xt)
+        with pytest.raises(TransferKitInputError, match=rf"X_target holds values as {word}"):
+            est.fit(Xs, ys, X_target=Xt * scale)
+    # ordinary magnitudes pass, zeros pass
+    check_matrix(np.vstack([Xs * 1e100, np.zeros((1, Xs.shape[1]))]))

@@ -8,6 +8,7 @@ as ``(X, y)`` and the target as keyword arguments.
 from transferkit._random import seed_everything
 from transferkit._validation import (
     DomainMismatchError,
+    InvalidParameterError,
     LabelError,
     MemoryBudgetError,
     TargetDomain,
@@ -111,6 +112,7 @@ __all__ = [
     "TrAdaBoost",
     "TrAdaBoostR2",
     "TransferKitInputError",
+    "InvalidParameterError",
     "TransferPipeline",
     "ULSIF",
     "wasserstein_distance",

@@ -19,6 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _Constraint,
+    make_constraint,
+)
+from sklearn.utils._param_validation import InvalidParameterError as _SkInvalidParameterError
 from sklearn.utils.validation import check_random_state as _sk_check_random_state
 
 __all__ = [
@@ -26,7 +34,16 @@ __all__ = [
     "DomainMismatchError",
     "LabelError",
     "MemoryBudgetError",
+    "InvalidParameterError",
     "WeightCollapseWarning",
+    "HasMethods",
+    "Interval",
+    "StrOptions",
+    "SequenceOf",
+    "MAX_ITER",
+    "MAX_ROUNDS",
+    "MAX_POWER_ITERATIONS",
+    "validate_parameters",
     "TargetDomain",
     "check_matrix",
     "check_labels",
@@ -63,6 +80,14 @@ class LabelError(TransferKitInputError):
 
 class MemoryBudgetError(TransferKitInputError, MemoryError):
     """An exact computation would need more memory than is available."""
+
+
+class InvalidParameterError(TransferKitInputError, _SkInvalidParameterError):
+    """A hyper-parameter is outside the range its estimator declares.
+
+    Also a subclass of scikit-learn's ``InvalidParameterError`` (itself a ``ValueError``
+    and a ``TypeError``), so code written for scikit-learn estimators catches it too.
+    """
 
 
 class WeightCollapseWarning(UserWarning):
@@ -102,6 +127,122 @@ class TargetDomain:
 
     X: Any
     y: Any = None
+
+
+#: Upper bound of solver iteration caps (``max_iter`` of KMM, KLIEP, the SA SVM, ...).
+#: One iteration costs at least O(n) work; every solver here converges (or is capped
+#: by default) in at most 20,000 iterations, LIBSVM stores its cap in a C ``int``, and
+#: a million iterations on any data set worth adapting already takes hours. A larger
+#: value is a typo (``10**12``), so it is refused at once instead of running forever.
+MAX_ITER = 10**6
+
+#: Upper bound of outer rounds that each refit a model or solve an eigenproblem
+#: (``n_iter`` of JDA/BDA/MEDA, ``n_estimators`` of TrAdaBoost). The papers use 10 to
+#: 100; 10,000 rounds of even a 1 ms fit is hours, and the pseudo-label loops settle in
+#: a few rounds.
+MAX_ROUNDS = 10**4
+
+#: Upper bound of Nyström power iterations: each pass over the full n x n kernel costs
+#: O(n^2 (d + m)), and one or two passes already make the leading eigen-pairs nearly
+#: exact (the subspace error shrinks geometrically with every pass).
+MAX_POWER_ITERATIONS = 100
+
+
+def _as_constraint(rule: Any) -> Any:
+    return rule if isinstance(rule, _Constraint) else make_constraint(rule)
+
+
+class SequenceOf(_Constraint):
+    """A parameter rule: a non-empty list/tuple/1-D array whose every entry obeys ``rule``.
+
+    Booleans and strings never count as entries of a numeric sequence.
+
+    Examples
+    --------
+    >>> from numbers import Real
+    >>> rule = SequenceOf(Interval(Real, 0, None, closed="neither"))
+    >>> rule.is_satisfied_by([0.1, 1.0]), rule.is_satisfied_by([0.1, "x"])
+    (True, False)
+    """
+
+    def __init__(self, rule: Any):
+        super().__init__()
+        self.rule = _as_constraint(rule)
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        if isinstance(val, str | bytes) or not isinstance(val, list | tuple | np.ndarray):
+            return False
+        if isinstance(val, np.ndarray) and val.ndim != 1:
+            return False
+        if len(val) == 0:
+            return False
+        return all(
+            not isinstance(v, bool | np.bool_ | str) and self.rule.is_satisfied_by(v) for v in val
+        )
+
+    def __str__(self) -> str:
+        return f"a non-empty sequence whose every entry is {self.rule}"
+
+
+def _constraint_text(constraints: list[Any]) -> str:
+    shown = [c for c in constraints if not c.hidden]
+    if len(shown) == 1:
+        return str(shown[0])
+    return f"{', '.join(str(c) for c in shown[:-1])} or {shown[-1]}"
+
+
+def _allows_booleans(constraints: list[Any]) -> bool:
+    """True when a rule other than a numeric interval accepts booleans ("boolean", bool)."""
+    return any(
+        not isinstance(c, Interval) and c.is_satisfied_by(True) and c.is_satisfied_by(False)
+        for c in constraints
+    )
+
+
+def validate_parameters(estimator: Any) -> None:
+    """Check every hyper-parameter against the class's ``_parameter_constraints``.
+
+    The rules use scikit-learn's vocabulary (``Interval``, ``StrOptions``, ``None``,
+    ``"boolean"``, ``"random_state"``, a type, ...), declared once per class. Besides
+    what scikit-learn checks, a boolean is refused where a number belongs (``True`` is
+    an ``int`` to Python, but ``n_iter=True`` is always a mistake). Parameters without
+    a rule are not checked (the contract tests require a rule for every one).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the parameter, the estimator, the allowed values and the value given.
+
+    Examples
+    --------
+    >>> from transferkit import ULSIF
+    >>> try:
+    ...     validate_parameters(ULSIF(sigma="bogus"))
+    ... except InvalidParameterError as err:
+    ...     print(str(err)[:48], "...", str(err)[-22:])
+    The 'sigma' parameter of ULSIF must be a float i ... Got 'bogus' instead.
+    """
+    rules = getattr(type(estimator), "_parameter_constraints", None)
+    if not rules:
+        return
+    caller = type(estimator).__name__
+    for name, value in estimator.get_params(deep=False).items():
+        declared = rules.get(name)
+        if declared is None or declared == "no_validation":
+            continue
+        constraints = [_as_constraint(c) for c in declared]
+        is_bool = isinstance(value, bool | np.bool_)
+        if is_bool and not _allows_booleans(constraints):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {caller} must be {_constraint_text(constraints)}. "
+                f"Got the boolean {value!r} instead (booleans are not numbers here)."
+            )
+        if any(c.is_satisfied_by(value) for c in constraints):
+            continue
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {caller} must be {_constraint_text(constraints)}. "
+            f"Got {value!r} instead."
+        )
 
 
 def format_bytes(n_bytes: float) -> str:
@@ -211,7 +352,35 @@ def check_matrix(
             f"{name} contains {n_nan} NaN and {n_inf} infinite value(s); "
             "impute or drop them before calling transferkit."
         )
+    _check_scale(out, name)
     return out
+
+
+def _check_scale(X: np.ndarray, name: str) -> None:
+    """Refuse finite values whose squares overflow or underflow in floating point.
+
+    Every method squares and sums its inputs (norms, covariances, kernels); values near
+    1e200 give ``inf`` there (LAPACK then reports "array must not contain infs or NaNs"),
+    values near 1e-200 give 0 (a kernel "of rank 0"). The bound leaves room for sums of
+    ``n_samples * n_features`` squares.
+    """
+    if X.size == 0:
+        return
+    largest = float(np.max(np.abs(X)))
+    if largest == 0.0:
+        return
+    info = np.finfo(X.dtype)
+    high = float(np.sqrt(info.max / (16.0 * X.shape[0] * X.shape[1])))
+    low = float(np.sqrt(info.tiny)) * 1e4
+    if largest > high or largest < low:
+        what = "large" if largest > high else "small"
+        raise TransferKitInputError(
+            f"{name} holds values as {what} as {largest:.3g} in magnitude: their squares "
+            f"{'overflow' if what == 'large' else 'underflow'} in {X.dtype} (usable "
+            f"magnitudes for this shape: {low:.1e} to {high:.1e}), so distances, "
+            "covariances and kernels would be meaningless. Rescale the features first, "
+            "e.g. with sklearn.preprocessing.StandardScaler."
+        )
 
 
 def check_labels(

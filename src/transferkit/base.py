@@ -24,11 +24,16 @@ checks and the scikit-learn plumbing. Subclasses declare what they need with cla
 attributes (``_requires_source_labels``, ``_requires_target``,
 ``_requires_target_labels``, ``_max_sources``), so that missing data is reported before
 any work starts.
+
+Hyper-parameters are declared once per class in ``_parameter_constraints`` (the
+scikit-learn vocabulary: ``Interval``, ``StrOptions``, ``None``, ...) and checked once,
+at the start of ``fit``; a bad value raises
+:class:`~transferkit.InvalidParameterError` naming the parameter and what it allows.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
@@ -43,6 +48,7 @@ from transferkit._validation import (
     check_sample_domain,
     check_sample_weights,
     effective_sample_size,
+    validate_parameters,
 )
 
 __all__ = [
@@ -66,6 +72,12 @@ class TransferMixin:
     _classification: bool = True  # False: continuous y (regressors), NaN = unlabelled target
     #: How many source domains ``fit`` accepts; ``None`` = any number.
     _max_sources: int | None = 1
+    #: Rules of every ``__init__`` parameter (see ``_validation.validate_parameters``).
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    def _validate_params(self) -> None:
+        """Check every hyper-parameter against ``_parameter_constraints`` (once per fit)."""
+        validate_parameters(self)
 
     def _validate_domains(
         self, X: Any, y: Any, X_target: Any, y_target: Any, sample_domain: Any = None
@@ -131,6 +143,7 @@ class BaseAdapter(TransferMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_params()
         data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         self._fit(data)
@@ -199,6 +212,7 @@ class BaseWeighter(TransferMixin, BaseEstimator):
         Arguments as :meth:`BaseAdapter.fit`. ``weights_`` has one entry per source row
         (the rows of ``X`` with ``sample_domain >= 0``, in order).
         """
+        self._validate_params()
         data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         weights = self._fit(data)
@@ -243,6 +257,7 @@ class BaseTransferClassifier(TransferMixin, ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        self._validate_params()
         data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         self.classes_ = data.classes

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 
-from transferkit._validation import LabelError, ValidatedDomains
+from transferkit._validation import HasMethods, LabelError, ValidatedDomains
 from transferkit.base import BaseTransferClassifier
 from transferkit.pipeline import _align_proba
 
@@ -16,6 +16,10 @@ __all__ = ["SourceOnly", "TargetOnly"]
 
 class _DelegatingClassifier(BaseTransferClassifier):
     """Shared plumbing: train one cloned scikit-learn estimator, then delegate to it."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit", "predict"])]
+    }
 
     def _train(self, X: np.ndarray, y: np.ndarray) -> None:
         self.estimator_ = clone(self.estimator).fit(X, y)

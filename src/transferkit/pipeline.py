@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils.validation import has_fit_parameter
 
-from transferkit._validation import TransferKitInputError, ValidatedDomains
+from transferkit._validation import HasMethods, TransferKitInputError, ValidatedDomains
 from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
 
 __all__ = ["TransferPipeline", "make_transfer_pipeline", "source_domain_scorer"]
@@ -57,7 +57,13 @@ class TransferPipeline(BaseTransferClassifier):
     _max_sources = None
     _passes_domains = True
 
-    def __init__(self, transfer: Any, estimator: Any, use_target_labels: bool = True):
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "transfer": [HasMethods(["fit"])],
+        "estimator": [HasMethods(["fit"])],
+        "use_target_labels": ["boolean"],
+    }
+
+    def __init__(self, transfer: Any, estimator: Any, *, use_target_labels: bool = True):
         self.transfer = transfer
         self.estimator = estimator
         self.use_target_labels = use_target_labels

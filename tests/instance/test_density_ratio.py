@@ -84,7 +84,10 @@ def test_target_too_small_for_calibration_folds():
         ({"clip": 0.5}, "clip"),
         ({"clip": 0.0}, "clip"),
         ({"calibration": "platt"}, "calibration"),
-        ({"cv": 1}, "cv must be at least 2"),
+        (
+            {"cv": 1},
+            r"'cv' parameter of DiscriminativeDensityRatio must be an int in the range \[2, inf\)",
+        ),
     ],
 )
 def test_bad_parameters(params, match):

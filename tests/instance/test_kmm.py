@@ -114,8 +114,8 @@ def test_params_and_bad_options(prob):
 def test_nystroem_solver_matches_the_exact_problem(prob):
     ns = prob.X_source.shape[0]
     exact = KMM(solver="pgd").fit(prob.X_source, X_target=prob.X_target)
-    approx = KMM(solver="nystroem", n_components=200).fit(prob.X_source, X_target=prob.X_target)
-    assert approx.solver_ == "nystroem" and approx.n_components_ == 200
+    approx = KMM(solver="nystroem", n_landmarks=200).fit(prob.X_source, X_target=prob.X_target)
+    assert approx.solver_ == "nystroem" and approx.n_landmarks_ == 200
     sigma = exact.sigma_
     uniform = _mmd2(prob.X_source, prob.X_target, np.ones(ns), sigma)
     m_exact = _mmd2(prob.X_source, prob.X_target, exact.weights_, sigma)

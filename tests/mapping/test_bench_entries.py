@@ -27,7 +27,7 @@ def test_registry_entries(name, cls, kernel, reg, shifted_blobs):
     adapter = model.transfer
     assert isinstance(adapter, cls)
     assert adapter.kernel == kernel and adapter.n_components == 100
-    assert getattr(adapter, "mu" if cls is TCA else "lambda_") == reg
+    assert adapter.lambda_ == reg
     if name.startswith("wbda"):
         assert adapter.weighted and adapter.mu == 1.0
     if name.startswith("bda"):

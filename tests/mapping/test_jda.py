@@ -118,9 +118,9 @@ def test_string_labels_and_estimator_contract(rng):
 @pytest.mark.parametrize(
     ("cls", "params", "match"),
     [
-        (JDA, {"n_iter": 0}, "n_iter must be > 0"),
-        (JDA, {"lambda_": -1.0}, "lambda_ must be > 0"),
-        (BDA, {"mu": 1.5}, r"mu must lie in \[0, 1\]"),
+        (JDA, {"n_iter": 0}, r"'n_iter' parameter of JDA must be an int in the range \[1, 10000\]"),
+        (JDA, {"lambda_": -1.0}, r"'lambda_' parameter of JDA must be a float in the range \(0"),
+        (BDA, {"mu": 1.5}, r"'mu' parameter of BDA must be a float in the range \[0.0, 1.0\]"),
         (BDA, {"mu": "balanced"}, "'auto'"),
         (JDA, {"n_components": 7}, "n_components=7 exceeds the rank 6"),
     ],
@@ -168,3 +168,25 @@ def test_bda_matches_published_values():
     """[JPDA-S] BDA U->M 59.90 (mu estimated, k=100, lambda=0.1, T=10, 1-NN)."""
     acc = one_nn_accuracy(BDA(100, lambda_=0.1, mu="auto"), "mnist_usps", "U", "M")
     assert abs(acc - 59.90) <= 0.5, acc
+
+
+@pytest.mark.parametrize("cls", [JDA, BDA])
+def test_wide_primal_map_solved_in_the_sample_space_equals_the_feature_space(cls, rng):
+    """n < d: the primal problem restricted to the row space has the same solution."""
+    Xs, ys, Xt, _ = _task(rng)
+    lift = rng.normal(size=(Xs.shape[1], 120))  # 6 -> 120 features, n = 85 samples
+    Xs, Xt = np.tanh(Xs @ lift), np.tanh(Xt @ lift)
+    fast = cls(n_components=5, n_iter=3, lambda_=0.5).fit(Xs, ys, X_target=Xt)
+    assert fast.kernel_ == "primal" and fast.kernel_factor_.mode_ == "primal_samples"
+    slow = cls(n_components=5, n_iter=3, lambda_=0.5, kernel="primal")
+    slow._primal_space = "features"
+    slow.fit(Xs, ys, X_target=Xt)
+    assert slow.kernel_factor_.mode_ == "primal"
+    assert fast.projection_.shape == slow.projection_.shape == (120, 5)
+    np.testing.assert_allclose(fast.eigenvalues_, slow.eigenvalues_, rtol=1e-8)
+    # same components up to sign
+    signs = np.sign(np.sum(fast.projection_ * slow.projection_, axis=0))
+    np.testing.assert_allclose(fast.projection_, slow.projection_ * signs, atol=1e-7)
+    np.testing.assert_array_equal(fast.pseudo_labels_, slow.pseudo_labels_)
+    Zf, Zs = fast.transform(Xt), slow.transform(Xt)
+    np.testing.assert_allclose(Zf, Zs * signs, atol=1e-7)

@@ -238,7 +238,7 @@ def test_nystroem_tca_keeps_the_exact_accuracy_on_digits():
     Xs, ys, Xt, yt, gamma = _digits_subsample()
 
     def accuracy(**approx):
-        tca = TCA(n_components=100, kernel="rbf", mu=0.1, gamma=gamma, **approx)
+        tca = TCA(n_components=100, kernel="rbf", lambda_=0.1, gamma=gamma, **approx)
         tca.fit(Xs, ys, X_target=Xt)
         knn = KNeighborsClassifier(1).fit(tca.transform(Xs, "source"), ys)
         return 100.0 * np.mean(knn.predict(tca.transform(Xt, "target")) == yt)

@@ -51,7 +51,7 @@ def test_meda_solves_the_papers_linear_system(shifted_blobs):
     """One iteration with fixed mu equals beta = ((E + lam M + rho L) K + eta I)^-1 E Y."""
     Xs, ys, Xt, _ = shifted_blobs
     lam, eta, rho, p, mu = 10.0, 0.1, 1.0, 5, 0.3
-    clf = MEDA(n_components=1, lambda_=lam, eta=eta, rho=rho, n_neighbors=p, max_iter=1, mu=mu)
+    clf = MEDA(n_components=1, lambda_=lam, eta=eta, rho=rho, n_neighbors=p, n_iter=1, mu=mu)
     clf.fit(Xs, ys, X_target=Xt)
     X = clf.X_fit_
     n_s, n = len(Xs), len(X)
@@ -109,7 +109,7 @@ def test_meda_matches_published_surf_cell(data_home):
 def test_meda_contract_and_bad_inputs(shifted_blobs, monkeypatch):
     Xs, ys, Xt, _ = shifted_blobs
     Xs0 = Xs.copy()
-    est = MEDA(n_components=1, max_iter=2)
+    est = MEDA(n_components=1, n_iter=2)
     assert clone(est).get_params() == est.get_params()
     labels = np.array(["a", "b", "c"])[ys]
     fitted = est.fit(Xs, labels, X_target=Xt)

@@ -68,7 +68,7 @@ def test_gfk_transform_is_isometric_to_the_kernel(rng):
     Xs, Xt = rng.normal(size=(50, 8)), rng.normal(size=(40, 8)) * [1, 2, 1, 3, 1, 1, 2, 1]
     gfk = GFK(n_components=3).fit(Xs, X_target=Xt)
     expected = geodesic_flow_kernel(pca_basis(Xs, 3), pca_basis(Xt, 3))
-    np.testing.assert_allclose(gfk.kernel_, expected, atol=1e-12)
+    np.testing.assert_allclose(gfk.geodesic_kernel_, expected, atol=1e-12)
     Z = gfk.transform(Xs, domain="source")
     np.testing.assert_allclose(Z @ Z.T, Xs @ expected @ Xs.T, atol=1e-10)
     angles = principal_angles(pca_basis(Xs, 3), pca_basis(Xt, 3))

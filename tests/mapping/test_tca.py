@@ -24,7 +24,7 @@ def _domains(rng, ns=40, nt=35, d=6):
 )
 def test_tca_solves_the_dense_published_problem(kernel, d, rng):
     Xs, Xt = _domains(rng, d=d)
-    tca = TCA(n_components=4, kernel=kernel, mu=0.5, gamma=0.2).fit(Xs, X_target=Xt)
+    tca = TCA(n_components=4, kernel=kernel, lambda_=0.5, gamma=0.2).fit(Xs, X_target=Xt)
     X = np.vstack([Xs, Xt])
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
     M = dense_mmd(np.zeros(40, dtype=int), None, 35, mu=0.0)
@@ -39,7 +39,7 @@ def test_tca_maps_new_samples_like_the_dense_algorithm(rng):
 
     Xs, Xt = _domains(rng)
     X_new = rng.normal(size=(7, 6)) + 0.5
-    tca = TCA(n_components=3, kernel="rbf", mu=0.5, gamma=0.2).fit(Xs, X_target=Xt)
+    tca = TCA(n_components=3, kernel="rbf", lambda_=0.5, gamma=0.2).fit(Xs, X_target=Xt)
     X = np.vstack([Xs, Xt])
     X = X / np.linalg.norm(X, axis=1, keepdims=True)
     M = dense_mmd(np.zeros(40, dtype=int), None, 35, mu=0.0)
@@ -56,7 +56,7 @@ def test_tca_reduces_the_mean_discrepancy(rng):
     Xs, Xt = _domains(rng, d=5)
     Xs = Xs / np.linalg.norm(Xs, axis=1, keepdims=True)
     Xt = Xt / np.linalg.norm(Xt, axis=1, keepdims=True)
-    tca = TCA(n_components=3, kernel="primal", mu=0.1, normalize=False).fit(Xs, X_target=Xt)
+    tca = TCA(n_components=3, kernel="primal", lambda_=0.1, normalize=False).fit(Xs, X_target=Xt)
     Zs, Zt = tca.transform(Xs, "source"), tca.transform(Xt, "target")
     W = tca.projection_
     # Relative to the variance kept, the embedded means are much closer than before.
@@ -83,11 +83,11 @@ def test_tca_is_a_well_behaved_estimator(rng):
     ("params", "match"),
     [
         ({"n_components": 10}, "n_components=10 exceeds the rank 6"),
-        ({"kernel": "poly"}, "kernel='poly' is not supported"),
-        ({"mu": 0.0}, "mu must be > 0"),
-        ({"gamma": -1.0, "kernel": "rbf"}, "gamma must be > 0"),
-        ({"approximation": "nystroem"}, 'with kernel="primal"'),
-        ({"approximation": "rff"}, "approximation='rff' is not supported"),
+        ({"kernel": "poly"}, "'kernel' parameter of TCA must be a str among"),
+        ({"lambda_": 0.0}, r"'lambda_' parameter of TCA must be a float in the range \(0.0, inf\)"),
+        ({"gamma": -1.0, "kernel": "rbf"}, "'gamma' parameter of TCA"),
+        ({"approximation": "nystroem"}, "with kernel='primal'"),
+        ({"approximation": "rff"}, "'approximation' parameter of TCA"),
     ],
 )
 def test_tca_rejects_bad_parameters(params, match, rng):
@@ -118,7 +118,7 @@ def test_tca_rejects_bad_data(rng):
 def test_tca_matches_published_coil_average():
     """[JPDA-S] TCA COIL1->COIL2 88.47, COIL2->COIL1 85.83 (avg 87.15), primal, k=100."""
     accs = [
-        one_nn_accuracy(TCA(100, kernel="primal", mu=0.1), "coil20", s, t)
+        one_nn_accuracy(TCA(100, kernel="primal", lambda_=0.1), "coil20", s, t)
         for s, t in [("coil1", "coil2"), ("coil2", "coil1")]
     ]
     assert accs == pytest.approx([87.50, 85.28], abs=0.5)
@@ -129,7 +129,7 @@ def test_tca_matches_published_coil_average():
 def test_tca_matches_published_digits_average():
     """MEDA (ACM MM 2018) Table 3 TCA: U->M 51.2, M->U 56.3 (avg 53.75)."""
     accs = [
-        one_nn_accuracy(TCA(100, kernel="primal", mu=0.1), "mnist_usps", s, t)
+        one_nn_accuracy(TCA(100, kernel="primal", lambda_=0.1), "mnist_usps", s, t)
         for s, t in [("U", "M"), ("M", "U")]
     ]
     assert abs(np.mean(accs) - 53.75) <= 1.5, accs

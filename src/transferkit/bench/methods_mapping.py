@@ -51,7 +51,7 @@ def _one_nn() -> KNeighborsClassifier:
 def _factory(name: str, kernel: str, lam: float):
     def build(random_state: Any = None):
         if name == "tca":
-            adapter = TCA(100, kernel=kernel, mu=lam, random_state=random_state)
+            adapter = TCA(100, kernel=kernel, lambda_=lam, random_state=random_state)
         elif name == "jda":
             adapter = JDA(100, kernel=kernel, lambda_=lam, n_iter=10, random_state=random_state)
         elif name == "bda":
@@ -74,7 +74,7 @@ def _factory(name: str, kernel: str, lam: float):
 
 
 _DESCRIPTIONS = {
-    "tca": "TCA (k = 100, {kernel} kernel, μ = {lam}) + 1NN",
+    "tca": "TCA (k = 100, {kernel} kernel, λ = {lam}) + 1NN",
     "jda": "JDA (k = 100, {kernel} kernel, λ = {lam}, T = 10) + 1NN",
     "bda": "BDA (k = 100, {kernel}, λ = {lam}, T = 10, μ by proxy A-distance) + 1NN",
     "wbda": "weighted BDA (k = 100, {kernel}, λ = {lam}, T = 10, μ = 1) + 1NN",

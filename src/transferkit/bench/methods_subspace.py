@@ -47,7 +47,17 @@ register_method(
 
 
 def _meda(random_state: Any) -> MEDA:
-    return MEDA()
+    # the paper's protocol, pinned (not the defaults, which may change)
+    return MEDA(
+        n_components=20,
+        kernel="rbf",
+        lambda_=10.0,
+        eta=0.1,
+        rho=1.0,
+        n_neighbors=10,
+        n_iter=10,
+        mu="auto",
+    )
 
 
 register_method(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
@@ -11,10 +12,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from transferkit._validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
     TransferKitInputError,
     ValidatedDomains,
-    check_option,
-    check_positive,
     check_random_state,
 )
 from transferkit.base import BaseWeighter
@@ -95,9 +97,18 @@ class DiscriminativeDensityRatio(BaseWeighter):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit"]), None],
+        "calibration": [StrOptions(set(CALIBRATIONS))],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "clip": [Interval(Real, 0, 0.5, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         estimator: Any = None,
+        *,
         calibration: str = "sigmoid",
         cv: int = 5,
         clip: float = 0.01,
@@ -123,10 +134,6 @@ class DiscriminativeDensityRatio(BaseWeighter):
         return est
 
     def _fit(self, data: ValidatedDomains) -> np.ndarray:
-        check_option("calibration", self.calibration, CALIBRATIONS)
-        check_positive("clip", self.clip)
-        if not self.clip < 0.5:
-            raise TransferKitInputError(f"clip must be in (0, 0.5); got {self.clip!r}.")
         Xs, Xt = data.X, data.X_target
         ns, nt = Xs.shape[0], Xt.shape[0]
         rng = check_random_state(self.random_state)
@@ -138,12 +145,6 @@ class DiscriminativeDensityRatio(BaseWeighter):
                 raise TransferKitInputError("Both domains need at least one sample.")
             classifier = est.fit(Z, d)
         else:
-            check_positive("cv", self.cv, integer=True)
-            if self.cv < 2:
-                raise TransferKitInputError(
-                    f"cv must be at least 2 for calibration; got {self.cv}. Use "
-                    "calibration='none' to skip calibration."
-                )
             if min(ns, nt) < self.cv:
                 which = "X_target" if nt < ns else "X (source)"
                 raise TransferKitInputError(

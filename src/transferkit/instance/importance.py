@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
@@ -10,10 +10,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from transferkit._validation import (
+    HasMethods,
     TransferKitInputError,
     ValidatedDomains,
     check_matrix,
     check_source_target,
+    validate_parameters,
 )
 from transferkit.base import BaseWeighter
 
@@ -79,13 +81,20 @@ class ImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
     True
     """
 
-    def __init__(self, estimator: Any, weighter: Any, normalize: bool = True):
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit"])],
+        "weighter": [HasMethods(["fit"])],
+        "normalize": ["boolean"],
+    }
+
+    def __init__(self, estimator: Any, weighter: Any, *, normalize: bool = True):
         self.estimator = estimator
         self.weighter = weighter
         self.normalize = normalize
 
     def fit(self, X: Any, y: Any, *, X_target: Any = None, y_target: Any = None):
         """Fit the weighter on (X, X_target), then the estimator with ``sample_weight``."""
+        validate_parameters(self)
         if not isinstance(self.weighter, BaseWeighter):
             raise TypeError(
                 "weighter must be a transferkit weighter (KMM, KLIEP, ULSIF, RuLSIF, "

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.model_selection import KFold
 
 from transferkit._validation import (
+    MAX_ITER,
+    Interval,
+    SequenceOf,
     TransferKitInputError,
     ValidatedDomains,
-    check_positive,
     check_random_state,
 )
 from transferkit.base import BaseWeighter
 from transferkit.instance._kernels import gaussian_kernel
 from transferkit.instance.ulsif import DEFAULT_SIGMA_FACTORS, _grid
 from transferkit.metrics.mmd import median_heuristic
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
 
 __all__ = ["KLIEP", "kliep_solve"]
 
@@ -120,9 +125,20 @@ class KLIEP(BaseWeighter):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "sigma": [_POSITIVE, SequenceOf(_POSITIVE), None],
+        "sigma_factors": [_POSITIVE, SequenceOf(_POSITIVE)],
+        "n_centers": [Interval(Integral, 1, None, closed="left")],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, MAX_ITER, closed="both")],
+        "tol": [_POSITIVE],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         sigma: Any = None,
+        *,
         sigma_factors: Any = DEFAULT_SIGMA_FACTORS,
         n_centers: int = 100,
         cv: int = 5,
@@ -139,10 +155,6 @@ class KLIEP(BaseWeighter):
         self.random_state = random_state
 
     def _fit(self, data: ValidatedDomains) -> np.ndarray:
-        check_positive("n_centers", self.n_centers, integer=True)
-        check_positive("cv", self.cv, integer=True)
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("tol", self.tol)
         Xs, Xt = data.X, data.X_target
         nt = Xt.shape[0]
         if self.cv < 2:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.linalg import solve_triangular
 from tqdm.auto import tqdm
 
 from transferkit._validation import (
+    MAX_ITER,
+    Interval,
+    StrOptions,
     TransferKitInputError,
     ValidatedDomains,
     check_memory,
-    check_option,
-    check_positive,
     check_random_state,
 )
 from transferkit.base import BaseWeighter
@@ -140,7 +142,7 @@ class KMM(BaseWeighter):
         iterations falls below ``tol``.
     max_kernel_memory : float, default=3e9
         Bytes the ``"pgd"`` solver may use to cache the Gram matrix (float32).
-    n_components : int, default=1000
+    n_landmarks : int, default=1000
         Landmarks of the ``"nystroem"`` solver.
     block_size : int, default=1024
         Rows per kernel block.
@@ -162,7 +164,7 @@ class KMM(BaseWeighter):
         FISTA iterations (``"pgd"``, ``"nystroem"``), or 0 for ``"qp"``.
     solver_ : str
         The solver used (``"auto"`` resolved).
-    n_components_ : int
+    n_landmarks_ : int
         Landmarks used by ``"nystroem"`` (only set by that solver).
 
     References
@@ -182,16 +184,31 @@ class KMM(BaseWeighter):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "sigma": [Interval(Real, 0, None, closed="neither"), None],
+        "B": [Interval(Real, 0, None, closed="neither")],
+        "epsilon": [Interval(Real, 0, None, closed="left"), None],
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_iter": [Interval(Integral, 1, MAX_ITER, closed="both")],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_kernel_memory": [Interval(Real, 0, None, closed="left")],
+        "n_landmarks": [Interval(Integral, 1, None, closed="left")],
+        "block_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         sigma: float | None = None,
+        *,
         B: float = 1000.0,
         epsilon: float | None = None,
         solver: str = "auto",
         max_iter: int = 300,
         tol: float = 1e-6,
         max_kernel_memory: float = 3e9,
-        n_components: int = 1000,
+        n_landmarks: int = 1000,
         block_size: int = 1024,
         random_state: Any = 0,
         verbose: bool = False,
@@ -203,27 +220,22 @@ class KMM(BaseWeighter):
         self.max_iter = max_iter
         self.tol = tol
         self.max_kernel_memory = max_kernel_memory
-        self.n_components = n_components
+        self.n_landmarks = n_landmarks
         self.block_size = block_size
         self.random_state = random_state
         self.verbose = verbose
 
     def _fit(self, data: ValidatedDomains) -> np.ndarray:
-        check_option("solver", self.solver, SOLVERS)
-        check_positive("B", self.B)
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("tol", self.tol)
-        check_positive("block_size", self.block_size, integer=True)
         Xs, Xt = data.X, data.X_target
         ns, nt = Xs.shape[0], Xt.shape[0]
         if self.sigma is None:
             self.sigma_ = median_heuristic(Xs, Xt, random_state=self.random_state)
         else:
-            self.sigma_ = float(check_positive("sigma", self.sigma))
+            self.sigma_ = float(self.sigma)
         if self.epsilon is None:
             self.epsilon_ = (np.sqrt(ns) - 1.0) / np.sqrt(ns)
         else:
-            self.epsilon_ = float(check_positive("epsilon", self.epsilon, strict=False))
+            self.epsilon_ = float(self.epsilon)
         if self.B * ns < ns * (1.0 - self.epsilon_):
             raise TransferKitInputError(
                 f"B={self.B} is too small: the weights cannot reach the mean 1 - epsilon = "
@@ -312,10 +324,9 @@ class KMM(BaseWeighter):
     def _solve_nystroem(
         self, Xs: np.ndarray, Xt: np.ndarray, low: float, high: float
     ) -> np.ndarray:
-        check_positive("n_components", self.n_components, integer=True)
         rng = check_random_state(self.random_state)
         pooled = np.vstack([Xs, Xt])
-        m = min(self.n_components, pooled.shape[0])
+        m = min(self.n_landmarks, pooled.shape[0])
         landmarks = pooled[rng.choice(pooled.shape[0], m, replace=False)]
         W = gaussian_kernel(landmarks, landmarks, self.sigma_)
         W[np.diag_indices(m)] += 1e-6  # jitter: W is numerically singular for wide kernels
@@ -345,7 +356,7 @@ class KMM(BaseWeighter):
                 break
             lip = lip_new
         lip = lip_new
-        self.n_components_ = m
+        self.n_landmarks_ = m
 
         def matvec(u: np.ndarray) -> np.ndarray:
             return (phi_s @ (phi_s.T @ u.astype(np.float32))).astype(np.float64)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
@@ -10,11 +11,13 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from transferkit._validation import (
+    MAX_ROUNDS,
+    HasMethods,
+    Interval,
     TransferKitInputError,
     ValidatedDomains,
     check_matrix,
     check_option,
-    check_positive,
     check_random_state,
 )
 from transferkit.base import DOMAINS, BaseTransferClassifier, TransferMixin
@@ -139,9 +142,17 @@ class TrAdaBoost(BaseTransferClassifier):
 
     _requires_target_labels = True
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(Integral, 1, MAX_ROUNDS, closed="both")],
+        "dynamic": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         estimator: Any = None,
+        *,
         n_estimators: int = 20,
         dynamic: bool = False,
         random_state: Any = None,
@@ -152,7 +163,6 @@ class TrAdaBoost(BaseTransferClassifier):
         self.random_state = random_state
 
     def _fit(self, data: ValidatedDomains) -> None:
-        check_positive("n_estimators", self.n_estimators, integer=True)
         base = _check_base(self.estimator, LogisticRegression(max_iter=1000))
         rng = check_random_state(self.random_state)
         mask = data.target_labelled
@@ -261,7 +271,13 @@ class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
     _requires_target_labels = True
     _classification = False
 
-    def __init__(self, estimator: Any = None, n_estimators: int = 20, random_state: Any = None):
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(Integral, 1, MAX_ROUNDS, closed="both")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator: Any = None, *, n_estimators: int = 20, random_state: Any = None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.random_state = random_state
@@ -279,7 +295,7 @@ class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
 
         Arguments as :meth:`transferkit.base.BaseAdapter.fit`.
         """
-        check_positive("n_estimators", self.n_estimators, integer=True)
+        self._validate_params()
         data = self._validate_domains(X, y, X_target, y_target, sample_domain)
         self.n_features_in_ = data.X.shape[1]
         base = _check_base(self.estimator, LinearRegression())

@@ -8,19 +8,23 @@ Comparison*, NIPS 2011 (RuLSIF).
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 
 from transferkit._validation import (
+    Interval,
+    SequenceOf,
     TransferKitInputError,
     ValidatedDomains,
-    check_positive,
     check_random_state,
 )
 from transferkit.base import BaseWeighter
 from transferkit.instance._kernels import gaussian_kernel
 from transferkit.metrics.mmd import median_heuristic
+
+_POSITIVE = Interval(Real, 0, None, closed="neither")
 
 __all__ = ["RuLSIF", "ULSIF", "loo_scores"]
 
@@ -160,9 +164,19 @@ class RuLSIF(BaseWeighter):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "alpha": [Interval(Real, 0, 1, closed="left")],
+        "sigma": [_POSITIVE, SequenceOf(_POSITIVE), None],
+        "sigma_factors": [_POSITIVE, SequenceOf(_POSITIVE)],
+        "lambdas": [_POSITIVE, SequenceOf(_POSITIVE)],
+        "n_centers": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         alpha: float = 0.1,
+        *,
         sigma: Any = None,
         sigma_factors: Any = DEFAULT_SIGMA_FACTORS,
         lambdas: Any = DEFAULT_LAMBDAS,
@@ -177,14 +191,10 @@ class RuLSIF(BaseWeighter):
         self.random_state = random_state
 
     def _alpha(self) -> float:
-        alpha = check_positive("alpha", self.alpha, strict=False)
-        if not alpha < 1:
-            raise TransferKitInputError(f"alpha must be in [0, 1); got {alpha!r}.")
-        return float(alpha)
+        return float(self.alpha)
 
     def _fit(self, data: ValidatedDomains) -> np.ndarray:
         alpha = self._alpha()
-        check_positive("n_centers", self.n_centers, integer=True)
         Xs, Xt = data.X, data.X_target
         ns, nt = Xs.shape[0], Xt.shape[0]
         if min(ns, nt) < 3:
@@ -252,9 +262,14 @@ class ULSIF(RuLSIF):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        key: rule for key, rule in RuLSIF._parameter_constraints.items() if key != "alpha"
+    }
+
     def __init__(
         self,
         sigma: Any = None,
+        *,
         sigma_factors: Any = DEFAULT_SIGMA_FACTORS,
         lambdas: Any = DEFAULT_LAMBDAS,
         n_centers: int = 100,

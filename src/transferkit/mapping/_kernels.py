@@ -3,7 +3,11 @@ r"""Kernels, low-rank kernel factors and MMD matrices shared by TCA, JDA and BDA
 Everything the kernel feature-mapping methods need is expressed through a **factor**
 :math:`P \in \mathbb R^{n \times r}` of the (possibly approximated) kernel:
 
-* ``"primal"``: :math:`P = X` (no kernel, the projection acts on the features);
+* ``"primal"``: :math:`P = X` (no kernel, the projection acts on the features); when
+  :math:`n < d`, :math:`P = X V = U S` from the thin SVD :math:`X = U S V^\top`
+  (``mode_ = "primal_samples"``; the :math:`d \times d` problem restricted to the row
+  space of :math:`X`, where all its solutions lie, so exact), and ``basis_`` :math:`= V`
+  maps the solution back to the features;
 * ``"linear"``: :math:`K = X X^\top = V S^2 V^\top` (thin SVD of :math:`X`),
   :math:`P = K V = V S^2`;
 * ``"rbf"``: :math:`K = V \Lambda V^\top` (eigen-decomposition), :math:`P = K V = V \Lambda`;
@@ -230,14 +234,19 @@ class KernelFactor:
         Estimate the memory of an exact ``n x n`` kernel before building it.
     verbose : bool
         Show a progress bar over the blocks of a kernel pass.
+    primal_space : {"auto", "features", "samples"}
+        Where a primal map is solved; ``"auto"``: the features when
+        ``n_features <= n_samples``, else the samples (both exact).
 
     Attributes
     ----------
     mode_ : str
-        ``"primal"``, ``"linear_features"``, ``"exact"``, ``"nystroem"`` or
+        ``"primal"``, ``"primal_samples"``, ``"linear_features"``, ``"exact"``, ``"nystroem"`` or
         ``"nystroem_power"`` (Nyström refined by power iterations).
     power_iterations_ : int
         Power iterations actually run (0 unless a Nyström approximation was refined).
+    basis_ : ndarray of shape (n_features, r) or None
+        Orthonormal basis of the row space of the data in ``"primal_samples"`` mode.
 
     Examples
     --------
@@ -260,6 +269,7 @@ class KernelFactor:
     random_state: Any = None
     check_memory: bool = True
     verbose: bool = False
+    primal_space: str = "auto"
 
     def fit(self, X: np.ndarray) -> np.ndarray:
         """Build the factor of the kernel of the rows of ``X``; return ``P`` (n x r)."""
@@ -273,9 +283,22 @@ class KernelFactor:
             else:
                 self.gamma_ = float(check_positive("gamma", self.gamma))
         self.power_iterations_ = 0
+        self.basis_ = None
         if self.kernel == "primal":
-            self.mode_ = "primal"
-            return X
+            space = self.primal_space
+            if space == "auto":
+                space = "features" if X.shape[1] <= n else "samples"
+            if space == "features":
+                self.mode_ = "primal"
+                return X
+            # n < d: the solution a of the d x d problem lies in the row space of X
+            # (lambda I forces the rest to zero), so with X = U S V^T (thin) and a = V b
+            # the problem is the r x r one of P = X V = U S. Exact; O(n^2 d), not O(d^3).
+            _, s, Vt = linalg.svd(X, full_matrices=False, lapack_driver="gesdd")
+            keep = s > np.sqrt(_RANK_TOL) * max(s.max(), 0.0)
+            self.basis_ = Vt[keep].T
+            self.mode_ = "primal_samples"
+            return X @ self.basis_
         if self.approximation == "nystroem":
             check_positive("n_landmarks", self.n_landmarks, integer=True)
             power = resolve_power_iterations(self.power_iterations, n)
@@ -353,8 +376,13 @@ class KernelFactor:
         return None
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        """Out-of-sample factor rows :math:`p(x) = k(x, X_{fit}) V` for new samples."""
-        if self.mode_ == "primal":
+        """Out-of-sample factor rows :math:`p(x) = k(x, X_{fit}) V` for new samples.
+
+        For ``"primal"`` (in either space) this is ``X`` itself: the embedding adapters
+        map the row-space coefficients back to a :math:`d \\times k` matrix
+        (``basis_ @ W``) after solving.
+        """
+        if self.mode_ in ("primal", "primal_samples"):
             return X
         if self.mode_ == "nystroem":
             return self._nystroem.transform(X) @ self._post

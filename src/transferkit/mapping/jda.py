@@ -7,20 +7,17 @@ share one engine; only the weights of the MMD terms differ.
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.neighbors import KNeighborsClassifier
 from tqdm.auto import tqdm
 
-from transferkit._validation import (
-    TransferKitInputError,
-    ValidatedDomains,
-    check_positive,
-)
+from transferkit._validation import Interval, StrOptions, ValidatedDomains
 from transferkit.mapping._kernels import MMDMatrix
-from transferkit.mapping._mmd_embedding import MMDEmbeddingAdapter
+from transferkit.mapping._mmd_embedding import JOINT_CONSTRAINTS, MMDEmbeddingAdapter
 from transferkit.metrics.proxy_a import svm_training_a_distance
 
 
@@ -36,6 +33,7 @@ class _JointAdapter(MMDEmbeddingAdapter):
     """Pseudo-label loop shared by JDA and BDA."""
 
     _requires_source_labels = True
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = JOINT_CONSTRAINTS
 
     def _mmd_weights(
         self, ys: np.ndarray, pseudo: np.ndarray | None, Z: np.ndarray | None
@@ -45,16 +43,11 @@ class _JointAdapter(MMDEmbeddingAdapter):
     def _initial_pseudo_labels(self, data: ValidatedDomains, ys: np.ndarray) -> np.ndarray | None:
         return None
 
-    def _check_extra(self) -> None:
-        """Validate method-specific parameters before any expensive work."""
-
     def _pseudo_label(self, Xs: np.ndarray, ys: np.ndarray, Xt: np.ndarray) -> np.ndarray:
         est = KNeighborsClassifier(n_neighbors=1) if self.estimator is None else self.estimator
         return clone(est).fit(Xs, ys).predict(Xt)
 
     def _fit(self, data: ValidatedDomains) -> None:
-        check_positive("n_iter", self.n_iter, integer=True)
-        self._check_extra()
         self.classes_ = data.classes
         ys = np.searchsorted(data.classes, data.y)
         known = data.target_labelled
@@ -82,11 +75,15 @@ class _JointAdapter(MMDEmbeddingAdapter):
 
 
 _PARAMS_DOC = r"""
-    n_components : int, default=100
-        Dimension :math:`k` of the shared space.
-    kernel : {"primal", "linear", "rbf"}, default="primal"
-        ``"primal"`` learns a linear map of the features (a :math:`d \times k` matrix);
-        the kernels learn :math:`n \times k` coefficients.
+    n_components : int or None, default=None
+        Dimension :math:`k` of the shared space; ``None`` = ``min(30, rank)`` with the
+        rank of the kernel representation (recorded in ``n_components_``; the papers
+        use 100). An explicit value above the rank raises.
+    kernel : {"auto", "primal", "linear", "rbf"}, default="auto"
+        ``"primal"`` learns a linear map of the features (a :math:`d \times k` matrix),
+        solved in the feature space when :math:`d \le n` and, exactly, in the sample
+        space when :math:`d > n`; the kernels learn :math:`n \times k` coefficients.
+        ``"auto"`` = ``"primal"`` (recorded in ``kernel_``), cheap for every shape.
     lambda_ : float, default=1.0
         Regulariser :math:`\lambda` (the papers use 1 for SURF, 0.1 for digits/COIL).
     n_iter : int, default=10
@@ -119,7 +116,11 @@ _PARAMS_DOC = r"""
         Show a progress bar over the iterations."""
 
 _ATTRS_DOC = r"""
-    projection_ : ndarray of shape (rank, n_components)
+    n_components_ : int
+        The dimension used.
+    kernel_ : str
+        The kernel used (``"auto"`` resolved).
+    projection_ : ndarray of shape (rank, n_components_)
         Eigenvectors :math:`b` in the kernel factor's coordinates (unit norm); with
         ``kernel="primal"`` the :math:`d \times k` projection matrix itself.
     eigenvalues_ : ndarray of shape (n_components,)
@@ -189,12 +190,11 @@ class JDA(_JointAdapter):
     """
     )
 
-    _reg_name = "lambda_"
-
     def __init__(
         self,
-        n_components: int = 100,
-        kernel: str = "primal",
+        n_components: int | None = None,
+        *,
+        kernel: str = "auto",
         lambda_: float = 1.0,
         n_iter: int = 10,
         gamma: float | None = None,
@@ -280,12 +280,17 @@ class BDA(_JointAdapter):
     """
     )
 
-    _reg_name = "lambda_"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **JOINT_CONSTRAINTS,
+        "mu": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
+        "weighted": ["boolean"],
+    }
 
     def __init__(
         self,
-        n_components: int = 100,
-        kernel: str = "primal",
+        n_components: int | None = None,
+        *,
+        kernel: str = "auto",
         lambda_: float = 1.0,
         mu: float | str = 0.5,
         n_iter: int = 10,
@@ -313,15 +318,6 @@ class BDA(_JointAdapter):
         self.power_iterations = power_iterations
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_extra(self) -> None:
-        if isinstance(self.mu, str):
-            if self.mu != "auto":
-                raise TransferKitInputError(f"mu={self.mu!r}; use a number in [0, 1] or 'auto'.")
-            return
-        check_positive("mu", self.mu, strict=False)
-        if self.mu > 1:
-            raise TransferKitInputError(f"mu must lie in [0, 1]; got {self.mu!r}.")
 
     def _initial_pseudo_labels(self, data: ValidatedDomains, ys: np.ndarray) -> np.ndarray | None:
         if not self.weighted:

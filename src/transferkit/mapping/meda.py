@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy import linalg, sparse
 from sklearn.neighbors import NearestNeighbors
 
 from transferkit._validation import (
+    MAX_ROUNDS,
+    Interval,
+    StrOptions,
     TransferKitInputError,
     ValidatedDomains,
     check_matrix,
     check_memory,
     check_option,
-    check_positive,
 )
 from transferkit.base import BaseTransferClassifier
 from transferkit.mapping._kernels import kernel_matrix
-from transferkit.mapping.subspace import GFK
+from transferkit.mapping.subspace import _DIMENSION, GFK
 from transferkit.metrics.proxy_a import svm_training_a_distance
 
 __all__ = ["MEDA", "adaptive_balance_factor"]
@@ -171,7 +174,7 @@ class MEDA(BaseTransferClassifier):
     (Frobenius-normalised) MMD matrix and :math:`L` the normalised Laplacian of a
     cosine :math:`p`-nearest-neighbour graph. The balance factor :math:`\mu` is
     re-estimated from proxy :math:`\mathcal A`-distances (:func:`adaptive_balance_factor`)
-    and the target pseudo-labels are refreshed, for ``max_iter`` iterations
+    and the target pseudo-labels are refreshed, for ``n_iter`` iterations
     (initial pseudo-labels: 1NN on the embedded source).
 
     The system matrix changes only through the rank-(C+1) term :math:`\lambda M K`,
@@ -180,8 +183,9 @@ class MEDA(BaseTransferClassifier):
 
     Parameters
     ----------
-    n_components : int or "sdm", default=20
-        GFK subspace dimension (the paper's :math:`d`).
+    n_components : int, "sdm" or None, default=None
+        GFK subspace dimension (the paper's :math:`d`); ``None`` = :class:`GFK`'s
+        default ``min(20, D // 2, n_s - 1, n_t - 1)`` (the paper uses 20).
     kernel : {"rbf", "linear"}, default="rbf"
     gamma : float, optional
         RBF width :math:`k(a,b)=\exp(-\gamma\lVert a-b\rVert^2)`. Default: the
@@ -195,10 +199,11 @@ class MEDA(BaseTransferClassifier):
         Weight :math:`\rho` of manifold regularisation (0 switches it off).
     n_neighbors : int, default=10
         :math:`p`, neighbours in the Laplacian graph.
-    max_iter : int, default=10
-        :math:`T`, pseudo-label iterations.
-    mu : float or "adaptive", default="adaptive"
-        Fixed balance factor in [0, 1], or estimated at every iteration.
+    n_iter : int, default=10
+        :math:`T`, pseudo-label iterations (as ``n_iter`` of :class:`JDA`).
+    mu : float in [0, 1] or "auto", default="auto"
+        Balance factor :math:`\mu` (as in :class:`BDA`): fixed, or re-estimated at
+        every iteration (:func:`adaptive_balance_factor`, the paper's adaptive factor).
     verbose : bool, default=False
         Show a progress bar over the iterations.
 
@@ -213,7 +218,7 @@ class MEDA(BaseTransferClassifier):
     pseudo_labels_ : ndarray of shape (n_target,)
         Final target predictions (in ``classes_``).
     pseudo_label_history_ : list of ndarray of shape (n_target,)
-        The target predictions after each iteration (``max_iter`` arrays; the last one
+        The target predictions after each iteration (``n_iter`` arrays; the last one
         is ``pseudo_labels_``). Many labels still changing at the end means the
         iterations have not settled.
     n_iter_ : int
@@ -232,22 +237,36 @@ class MEDA(BaseTransferClassifier):
     >>> ys = np.repeat([0, 1, 2], 20); yt = np.repeat([0, 1, 2], 15)
     >>> Xs = centres[ys] + rng.normal(size=(60, 4))
     >>> Xt = centres[yt] + rng.normal(size=(45, 4)) + 0.5
-    >>> clf = MEDA(n_components=2, max_iter=3).fit(Xs, ys, X_target=Xt)
+    >>> clf = MEDA(n_components=2, n_iter=3).fit(Xs, ys, X_target=Xt)
     >>> clf.score(Xt, yt) > 0.9
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_components": _DIMENSION,
+        "kernel": [StrOptions({"rbf", "linear"})],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "lambda_": [Interval(Real, 0, None, closed="left")],
+        "eta": [Interval(Real, 0, None, closed="neither")],
+        "rho": [Interval(Real, 0, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 1, MAX_ROUNDS, closed="both")],
+        "mu": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
-        n_components: int | str = 20,
+        n_components: int | str | None = None,
+        *,
         kernel: str = "rbf",
         gamma: float | None = None,
         lambda_: float = 10.0,
         eta: float = 0.1,
         rho: float = 1.0,
         n_neighbors: int = 10,
-        max_iter: int = 10,
-        mu: float | str = "adaptive",
+        n_iter: int = 10,
+        mu: float | str = "auto",
         verbose: bool = False,
     ):
         self.n_components = n_components
@@ -257,27 +276,9 @@ class MEDA(BaseTransferClassifier):
         self.eta = eta
         self.rho = rho
         self.n_neighbors = n_neighbors
-        self.max_iter = max_iter
+        self.n_iter = n_iter
         self.mu = mu
         self.verbose = verbose
-
-    def _check_params(self) -> None:
-        check_option("kernel", self.kernel, ("rbf", "linear"))
-        if self.gamma is not None:
-            check_positive("gamma", self.gamma)
-        check_positive("lambda_", self.lambda_, strict=False)
-        check_positive("eta", self.eta)
-        check_positive("rho", self.rho, strict=False)
-        check_positive("n_neighbors", self.n_neighbors, integer=True)
-        check_positive("max_iter", self.max_iter, integer=True)
-        if isinstance(self.mu, str):
-            check_option("mu", self.mu, ("adaptive",))
-        else:
-            check_positive("mu", self.mu, strict=False)
-            if self.mu > 1:
-                raise TransferKitInputError(
-                    f"mu must lie in [0, 1] or be 'adaptive'; got {self.mu}."
-                )
 
     def _embed(self, X: np.ndarray) -> np.ndarray:
         return _normalise_rows(self.gfk_.transform(X))
@@ -290,7 +291,6 @@ class MEDA(BaseTransferClassifier):
     def _fit(self, data: ValidatedDomains) -> None:
         from tqdm.auto import tqdm
 
-        self._check_params()
         n_s, n_t = data.X.shape[0], data.X_target.shape[0]
         n = n_s + n_t
         # dense n x n kernel, system matrix and its LU factors
@@ -330,12 +330,12 @@ class MEDA(BaseTransferClassifier):
 
         self.mu_history_: list[float] = []
         self.pseudo_label_history_: list[np.ndarray] = []
-        if self.mu == "adaptive":
+        if self.mu == "auto":
             d_marginal = _proxy_a_distance(Zs, Zt)  # the embedding is fixed: computed once
             cache: dict[tuple[Any, bytes], float] = {}
-        steps = tqdm(range(self.max_iter), desc="MEDA", disable=not self.verbose, leave=False)
+        steps = tqdm(range(self.n_iter), desc="MEDA", disable=not self.verbose, leave=False)
         for _ in steps:
-            if self.mu == "adaptive":
+            if self.mu == "auto":
                 mu = _balance_factor(Zs, y_idx, Zt, pseudo, d_marginal, cache)
             else:
                 mu = float(self.mu)
@@ -349,7 +349,7 @@ class MEDA(BaseTransferClassifier):
             F = K @ beta
             pseudo = np.argmax(F[n_s:], axis=1)
             self.pseudo_label_history_.append(self.classes_[pseudo])
-        self.n_iter_ = self.max_iter
+        self.n_iter_ = self.n_iter
         self.dual_coef_ = beta
         self.X_fit_ = X
         self.pseudo_labels_ = self.classes_[pseudo]

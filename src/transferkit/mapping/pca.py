@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import Any, ClassVar
+
 import numpy as np
 
-from transferkit._validation import TransferKitInputError, ValidatedDomains, check_positive
+from transferkit._validation import Interval, TransferKitInputError, ValidatedDomains
 from transferkit.base import BaseAdapter
 from transferkit.mapping._eigen import top_eigenvectors
+from transferkit.mapping._mmd_embedding import DEFAULT_N_COMPONENTS
 
 __all__ = ["JointPCA"]
 
@@ -27,11 +31,14 @@ class JointPCA(BaseAdapter):
 
     Parameters
     ----------
-    n_components : int, default=100
-        Subspace dimension :math:`k`.
+    n_components : int or None, default=None
+        Subspace dimension :math:`k`; ``None`` = ``min(30, n_features, n - 1)``
+        (``n = n_s + n_t``; recorded in ``n_components_``). The ICCV 2013 protocol
+        uses 100.
 
     Attributes
     ----------
+    n_components_ : int
     components_ : ndarray of shape (n_features, n_components)
     explained_variance_ : ndarray of shape (n_components,)
     mean_ : ndarray of shape (n_features,)
@@ -46,20 +53,29 @@ class JointPCA(BaseAdapter):
     (40, 2)
     """
 
-    def __init__(self, n_components: int = 100):
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_components": [Interval(Integral, 1, None, closed="left"), None]
+    }
+
+    def __init__(self, n_components: int | None = None):
         self.n_components = n_components
 
     def _fit(self, data: ValidatedDomains) -> None:
-        check_positive("n_components", self.n_components, integer=True)
         X = np.vstack([data.X, data.X_target])
         d = X.shape[1]
-        if self.n_components > d:
+        if self.n_components is None:
+            k = min(DEFAULT_N_COMPONENTS, d, max(X.shape[0] - 1, 1))
+        elif self.n_components > d:
             raise TransferKitInputError(
-                f"n_components={self.n_components} exceeds the {d} features; choose <= {d}."
+                f"n_components={self.n_components} exceeds the {d} features; choose <= {d}, "
+                f"or n_components=None for min({DEFAULT_N_COMPONENTS}, n_features, n - 1)."
             )
+        else:
+            k = int(self.n_components)
+        self.n_components_ = k
         self.mean_ = X.mean(axis=0)
         centred = X - self.mean_
-        values, vectors = top_eigenvectors(centred.T @ centred, self.n_components)
+        values, vectors = top_eigenvectors(centred.T @ centred, k)
         self.explained_variance_ = values / max(X.shape[0] - 1, 1)
         self.components_ = vectors
 

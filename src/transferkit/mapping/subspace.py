@@ -7,9 +7,14 @@ geodesic that joins them on the Grassmann manifold.
 
 from __future__ import annotations
 
+from numbers import Integral
+from typing import Any, ClassVar
+
 import numpy as np
 
 from transferkit._validation import (
+    Interval,
+    StrOptions,
     TransferKitInputError,
     ValidatedDomains,
     check_matrix,
@@ -29,6 +34,14 @@ __all__ = [
 ]
 
 _ANGLE_TOL = 1e-12
+
+#: ``n_components=None`` of Subspace Alignment: ``min(30, limit)`` (as TCA/JDA/BDA).
+SA_DEFAULT_DIM = 30
+#: ``n_components=None`` of GFK and MEDA: ``min(20, n_features // 2, limit)``; 20 is the
+#: GFK paper's dimension, and beyond half the features the two subspaces must overlap.
+GFK_DEFAULT_DIM = 20
+
+_DIMENSION = [Interval(Integral, 1, None, closed="left"), StrOptions({"sdm"}), None]
 
 
 def pca_basis(X: np.ndarray, n_components: int) -> np.ndarray:
@@ -190,17 +203,30 @@ def subspace_disagreement_dimension(
     return limit
 
 
-def _resolve_dimension(n_components: int | str, Xs: np.ndarray, Xt: np.ndarray) -> int:
+def _resolve_dimension(
+    n_components: int | str | None, Xs: np.ndarray, Xt: np.ndarray, *, default: int, half: bool
+) -> int:
+    """The subspace dimension to use: ``"sdm"``, an explicit value (checked against what
+    the domains can span) or, for ``None``, ``min(default, limit)`` (with ``half``, also
+    at most ``n_features // 2``)."""
     if isinstance(n_components, str):
         check_option("n_components", n_components, ("sdm",))
         return subspace_disagreement_dimension(Xs, Xt)
-    check_positive("n_components", n_components, integer=True)
     limit = min(Xs.shape[0] - 1, Xt.shape[0] - 1, Xs.shape[1])
+    if n_components is None:
+        if limit < 1:
+            raise TransferKitInputError(
+                "a principal subspace needs at least 2 samples in each domain; got "
+                f"{Xs.shape[0]} source and {Xt.shape[0]} target samples."
+            )
+        cap = max(Xs.shape[1] // 2, 1) if half else Xs.shape[1]
+        return int(min(default, limit, cap))
+    check_positive("n_components", n_components, integer=True)
     if n_components > limit:
         raise TransferKitInputError(
             f"n_components={n_components} is larger than the subspace a domain can span "
             f"(min(n_source - 1, n_target - 1, n_features) = {limit}); choose "
-            f"n_components <= {limit}."
+            f"n_components <= {limit}, or n_components=None for min({default}, {limit})."
         )
     return int(n_components)
 
@@ -224,8 +250,9 @@ class SubspaceAlignment(BaseAdapter):
 
     Parameters
     ----------
-    n_components : int or "sdm", default=30
-        Subspace dimension :math:`d`. ``"sdm"`` picks it with the subspace
+    n_components : int, "sdm" or None, default=None
+        Subspace dimension :math:`d`; ``None`` = ``min(30, n_s - 1, n_t - 1, D)``.
+        ``"sdm"`` picks it with the subspace
         disagreement measure of Gong et al. (2012) (see
         :func:`subspace_disagreement_dimension`).
     center : bool, default=True
@@ -259,13 +286,18 @@ class SubspaceAlignment(BaseAdapter):
     ((80, 3), (3, 3))
     """
 
-    def __init__(self, n_components: int | str = 30, center: bool = True):
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_components": _DIMENSION,
+        "center": ["boolean"],
+    }
+
+    def __init__(self, n_components: int | str | None = None, *, center: bool = True):
         self.n_components = n_components
         self.center = center
 
     def _fit(self, data: ValidatedDomains) -> None:
         Xs, Xt = data.X, data.X_target
-        d = _resolve_dimension(self.n_components, Xs, Xt)
+        d = _resolve_dimension(self.n_components, Xs, Xt, default=SA_DEFAULT_DIM, half=False)
         self.n_components_ = d
         self.components_source_ = pca_basis(Xs, d)
         self.components_target_ = pca_basis(Xt, d)
@@ -313,10 +345,11 @@ class GFK(BaseAdapter):
 
     Parameters
     ----------
-    n_components : int or "sdm", default=20
+    n_components : int, "sdm" or None, default=None
         Subspace dimension :math:`d` of both domains (at most ``n_features / 2`` is
-        meaningful). ``"sdm"`` selects it with the subspace disagreement measure of
-        the paper (see :func:`subspace_disagreement_dimension`).
+        meaningful); ``None`` = ``min(20, D // 2, n_s - 1, n_t - 1)`` (20: the paper).
+        ``"sdm"`` selects it with the subspace disagreement measure of the paper (see
+        :func:`subspace_disagreement_dimension`).
 
     Attributes
     ----------
@@ -326,7 +359,7 @@ class GFK(BaseAdapter):
         Angles between the two subspaces (radians, increasing).
     embedding_ : ndarray of shape (n_features, 2 d)
         :math:`[P_sU_1,\ R_sU_2]\Lambda^{1/2}`; :math:`G` = ``embedding_ @ embedding_.T``.
-    kernel_ : ndarray of shape (n_features, n_features)
+    geodesic_kernel_ : ndarray of shape (n_features, n_features)
         :math:`G` (computed on access).
 
     References
@@ -342,16 +375,18 @@ class GFK(BaseAdapter):
     >>> Xs, Xt = rng.normal(size=(80, 10)), rng.normal(size=(70, 10)) * 2.0
     >>> gfk = GFK(n_components=3).fit(Xs, X_target=Xt)
     >>> Z = gfk.transform(Xt)
-    >>> Z.shape, bool(np.allclose(Z @ Z.T, Xt @ gfk.kernel_ @ Xt.T))
+    >>> Z.shape, bool(np.allclose(Z @ Z.T, Xt @ gfk.geodesic_kernel_ @ Xt.T))
     ((70, 6), True)
     """
 
-    def __init__(self, n_components: int | str = 20):
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {"n_components": _DIMENSION}
+
+    def __init__(self, n_components: int | str | None = None):
         self.n_components = n_components
 
     def _fit(self, data: ValidatedDomains) -> None:
         Xs, Xt = data.X, data.X_target
-        d = _resolve_dimension(self.n_components, Xs, Xt)
+        d = _resolve_dimension(self.n_components, Xs, Xt, default=GFK_DEFAULT_DIM, half=True)
         self.n_components_ = d
         self.components_source_ = pca_basis(Xs, d)
         self.components_target_ = pca_basis(Xt, d)
@@ -360,7 +395,7 @@ class GFK(BaseAdapter):
         self.embedding_ = Z @ symmetric_power(core, 0.5)
 
     @property
-    def kernel_(self) -> np.ndarray:
+    def geodesic_kernel_(self) -> np.ndarray:
         """The geodesic flow kernel :math:`G` (n_features x n_features)."""
         G = self.embedding_ @ self.embedding_.T
         return 0.5 * (G + G.T)

@@ -9,16 +9,24 @@ is what the published SA tables measure, so it is offered here as its own estima
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import SVC
 
-from transferkit._validation import TransferKitInputError, ValidatedDomains, check_positive
+from transferkit._validation import (
+    MAX_ITER,
+    Interval,
+    SequenceOf,
+    StrOptions,
+    TransferKitInputError,
+    ValidatedDomains,
+)
 from transferkit.base import BaseTransferClassifier
-from transferkit.mapping.subspace import SubspaceAlignment
+from transferkit.mapping.subspace import _DIMENSION, SubspaceAlignment
 
 __all__ = ["SubspaceAlignmentSVC"]
 
@@ -51,15 +59,16 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
 
     Parameters
     ----------
-    n_components : int or "sdm", default=20
-        Subspace dimension :math:`d` (the authors' demo uses 80 on SURF).
+    n_components : int, "sdm" or None, default=None
+        Subspace dimension :math:`d` (the authors' demo uses 80 on SURF); ``None`` =
+        :class:`SubspaceAlignment`'s default ``min(30, n_s - 1, n_t - 1, D)``.
     C : float or "cv", default="cv"
         Soft-margin constant, or ``"cv"`` to choose it from ``C_grid`` by source CV.
     C_grid : sequence of float, default=(0.001, 0.01, ..., 10000)
         The authors' grid.
     cv : int, default=2
         Folds of the source cross-validation (the authors use 2).
-    max_iter : int, default=20000
+    max_iter : int in [1, 10**6], default=20000
         SMO iteration cap of each SVM fit. Fits that hit it are counted in
         ``n_capped_fits_`` instead of warning one by one.
     random_state : int, RandomState or None, default=None
@@ -69,6 +78,8 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
     ----------
     alignment_ : SubspaceAlignment
         The fitted alignment.
+    n_components_ : int
+        The subspace dimension used.
     C_ : float
         The soft-margin constant used for the final SVM.
     cv_scores_ : dict[float, float]
@@ -95,9 +106,19 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
     ((50,), True)
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_components": _DIMENSION,
+        "C": [Interval(Real, 0, None, closed="neither"), StrOptions({"cv"})],
+        "C_grid": [SequenceOf(Interval(Real, 0, None, closed="neither"))],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, MAX_ITER, closed="both")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
-        n_components: int | str = 20,
+        n_components: int | str | None = None,
+        *,
         C: float | str = "cv",
         C_grid: tuple[float, ...] = DEFAULT_C_GRID,
         cv: int = 2,
@@ -112,13 +133,6 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
         self.random_state = random_state
 
     def _fit(self, data: ValidatedDomains) -> None:
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("cv", self.cv, integer=True)
-        if self.C != "cv":
-            check_positive("C", self.C)
-        else:
-            for value in self.C_grid:
-                check_positive("C_grid entries", value)
         self.alignment_ = SubspaceAlignment(n_components=self.n_components).fit(
             data.X, X_target=data.X_target
         )
@@ -132,6 +146,7 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
         else:
             self.C_ = float(self.C)
         self.svc_ = self._fit_svc(K, data.y, self.C_)
+        self.n_components_ = self.alignment_.n_components_
 
     def _on_target_subspace(self, X: np.ndarray, domain: str) -> np.ndarray:
         sa = self.alignment_

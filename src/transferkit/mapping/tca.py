@@ -21,28 +21,37 @@ class TCA(MMDEmbeddingAdapter):
     the variance of the embedded data:
 
     .. math::
-        \min_{W}\ \operatorname{tr}(W^\top K L K W) + \mu \operatorname{tr}(W^\top W)
+        \min_{W}\ \operatorname{tr}(W^\top K L K W) + \lambda \operatorname{tr}(W^\top W)
         \quad\text{s.t.}\quad W^\top K H K W = I ,
 
     with :math:`L = e e^\top / \lVert e e^\top \rVert_F`,
     :math:`e = [\tfrac1{n_s}\mathbf 1_{n_s}; -\tfrac1{n_t}\mathbf 1_{n_t}]`, and the
     centring matrix :math:`H`. The solution is given by the :math:`k` leading
-    eigenvectors of :math:`(K L K + \mu I)^{-1} K H K`, computed here as a symmetric
+    eigenvectors of :math:`(K L K + \lambda I)^{-1} K H K`, computed here as a symmetric
     generalised eigenproblem for those :math:`k` vectors only. The embedding of a sample
     :math:`x` is :math:`W^\top k(X, x)` (``kernel="primal"``: :math:`W^\top x`).
     Following the reference implementations, samples are L2-normalised before the
     kernel and after embedding (``normalize=True``) and :math:`L` is scaled to unit
-    Frobenius norm (which only rescales :math:`\mu`). Neither :math:`H` nor
-    :math:`L` is formed; the linear kernel is handled through a thin SVD of the data
-    (exact, :math:`O(n d^2)`), and ``approximation="nystroem"`` handles large ``n``.
+    Frobenius norm (which only rescales :math:`\lambda`, the paper's :math:`\mu`).
+    Neither :math:`H` nor :math:`L` is formed; the linear kernel is handled through a
+    thin SVD of the data (exact, :math:`O(n d^2)`), and ``approximation="nystroem"``
+    handles large ``n``.
 
     Parameters
     ----------
-    n_components : int, default=30
-        Number of transfer components :math:`k`.
-    kernel : {"primal", "linear", "rbf"}, default="linear"
-    mu : float, default=1.0
-        Trade-off :math:`\mu > 0` between the MMD and the complexity of :math:`W`.
+    n_components : int or None, default=None
+        Number of transfer components :math:`k`; ``None`` = ``min(30, rank)`` with the
+        rank of the kernel representation (recorded in ``n_components_``). An explicit
+        value above the rank raises.
+    kernel : {"auto", "primal", "linear", "rbf"}, default="auto"
+        ``"primal"`` learns a linear map of the features (a :math:`d \times k` matrix),
+        solved in the feature space when :math:`d \le n` and in the sample space
+        (row space of the data, exact) when :math:`d > n`; the kernels learn
+        coefficients of the samples. ``"auto"`` = ``"primal"`` (recorded in
+        ``kernel_``), cheap for every shape.
+    lambda_ : float, default=1.0
+        Regulariser :math:`\lambda > 0` of the transfer components (the paper's
+        :math:`\mu`; transferkit keeps ``mu`` for balance factors).
     gamma : float or None, default=None
         RBF bandwidth :math:`k(x, x') = \exp(-\gamma \lVert x - x' \rVert^2)`; ``None``
         = median heuristic.
@@ -60,10 +69,16 @@ class TCA(MMDEmbeddingAdapter):
         up to 30,000 samples, 0 (plain Nyström, linear in :math:`n`) above.
     random_state : int, RandomState or None
         Draws the Nyström landmarks and the median-heuristic subsample.
+    verbose : bool, default=False
+        Show a progress bar over the passes of a refined Nyström approximation.
 
     Attributes
     ----------
-    projection_ : ndarray of shape (rank, n_components)
+    n_components_ : int
+        The number of components used.
+    kernel_ : str
+        The kernel used (``"auto"`` resolved).
+    projection_ : ndarray of shape (rank, n_components_)
         Transfer components in the kernel factor's coordinates (the :math:`d \times k`
         matrix itself with ``kernel="primal"``), unit norm.
     eigenvalues_ : ndarray of shape (n_components,)
@@ -89,29 +104,31 @@ class TCA(MMDEmbeddingAdapter):
     """
 
     _requires_source_labels = False
-    _reg_name = "mu"
 
     def __init__(
         self,
-        n_components: int = 30,
-        kernel: str = "linear",
-        mu: float = 1.0,
+        n_components: int | None = None,
+        *,
+        kernel: str = "auto",
+        lambda_: float = 1.0,
         gamma: float | None = None,
         normalize: bool = True,
         approximation: str | None = None,
         n_landmarks: int = 1000,
         power_iterations: int | str = "auto",
         random_state: Any = None,
+        verbose: bool = False,
     ):
         self.n_components = n_components
         self.kernel = kernel
-        self.mu = mu
+        self.lambda_ = lambda_
         self.gamma = gamma
         self.normalize = normalize
         self.approximation = approximation
         self.n_landmarks = n_landmarks
         self.power_iterations = power_iterations
         self.random_state = random_state
+        self.verbose = verbose
 
     def _fit(self, data: ValidatedDomains) -> None:
         self._prepare(data)

@@ -134,7 +134,7 @@ def score_candidates(
     cv: Any = 5,
     weighter: Any = None,
     random_state: Any = None,
-    progress: bool = False,
+    verbose: bool = False,
 ) -> CandidateScores:
     """Score every candidate of ``param_grid`` under several criteria, sharing the fits.
 
@@ -163,7 +163,7 @@ def score_candidates(
         :class:`transferkit.instance.DiscriminativeDensityRatio`).
     random_state : int, RandomState or None
         Seeds the folds and the default weighter.
-    progress : bool, default=False
+    verbose : bool, default=False
         Show a progress bar over the candidates.
 
     Returns
@@ -191,7 +191,7 @@ def score_candidates(
         data.X, data.y, data.X_target, data.y_target, splits, weighter=weighter, random_state=seed
     )
     scores: dict[str, list[CriterionScore]] = {n: [] for n in names}
-    for key, params in enumerate(tqdm(grid, desc="candidates", disable=not progress)):
+    for key, params in enumerate(tqdm(grid, desc="candidates", disable=not verbose)):
         candidate = _with_params(estimator, params)
         for name, crit in zip(names, crits, strict=True):
             scores[name].append(crit.evaluate(problem, key, candidate))
@@ -224,7 +224,7 @@ def select(
     y_target: Any = None,
     refit: bool = True,
     random_state: Any = None,
-    progress: bool = False,
+    verbose: bool = False,
 ) -> SelectionResult:
     r"""Choose hyper-parameters of ``estimator`` without target labels.
 
@@ -258,7 +258,7 @@ def select(
     refit : bool, default=True
         Refit the chosen candidate on the whole source and the target.
     random_state : int, RandomState or None
-    progress : bool, default=False
+    verbose : bool, default=False
 
     Returns
     -------
@@ -290,7 +290,7 @@ def select(
         cv=cv,
         weighter=weighter,
         random_state=random_state,
-        progress=progress,
+        verbose=verbose,
     )
     name = next(iter(table.scores))
     best = table.choose(name, chosen_rule)
