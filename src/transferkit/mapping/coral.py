@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+from numbers import Real
+from typing import Any, ClassVar
 
-from transferkit._validation import ValidatedDomains, check_positive
+import numpy as np
+from scipy import linalg
+
+from transferkit._validation import Interval, ValidatedDomains
 from transferkit.base import BaseAdapter
 from transferkit.mapping._eigen import symmetric_power
 
@@ -31,6 +35,27 @@ class CORAL(BaseAdapter):
     :math:`X_s^\ast` is then applied to the target (the paper uses a linear SVM).
     As in the paper, :math:`A` is applied to the uncentred source.
 
+    **Few samples, many features** (:math:`\lambda > 0` and both domains with fewer
+    samples than features, ``space_ == "samples"``). Write the centred data of a domain
+    as :math:`\tilde X / \sqrt{n-1} = U S V^\top` (thin SVD, :math:`r \le n - 1`
+    non-zero singular values). Then :math:`\hat C = V (S^2 + \lambda I) V^\top +
+    \lambda (I - V V^\top)`: the identity times :math:`\lambda` plus a rank-:math:`r`
+    term acting on the column space :math:`V` of the centred data. Any power of it is
+    therefore
+
+    .. math::
+        \hat C^{p} = \lambda^{p} I + V \big((S^2 + \lambda I)^{p} - \lambda^{p} I\big) V^\top ,
+
+    so :math:`x \hat C_s^{-1/2} = \lambda^{-1/2} x + (x V_s)\,
+    \mathrm{diag}\big((s_i^2 + \lambda)^{-1/2} - \lambda^{-1/2}\big) V_s^\top` and
+    likewise for :math:`\hat C_t^{1/2}`. Fitting costs two thin SVDs,
+    :math:`O(n^2 d)`, instead of two :math:`d \times d` eigendecompositions,
+    :math:`O(d^3)`; mapping :math:`m` samples costs :math:`O(m d r)` instead of
+    :math:`O(m d^2)`, and no :math:`d \times d` matrix is stored. The result is the
+    same map (equal to the feature-space computation to rounding, see
+    ``benchmarks/results/mapping_wide_data.md``). ``transform_matrix_`` and the
+    covariances are then built only when read.
+
     Parameters
     ----------
     lambda_ : float, default=1.0
@@ -38,6 +63,8 @@ class CORAL(BaseAdapter):
 
     Attributes
     ----------
+    space_ : {"features", "samples"}
+        Where the map was computed (see above).
     transform_matrix_ : ndarray of shape (n_features, n_features)
         :math:`A`.
     covariance_source_, covariance_target_ : ndarray of shape (n_features, n_features)
@@ -59,27 +86,74 @@ class CORAL(BaseAdapter):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "lambda_": [Interval(Real, 0, None, closed="left")]
+    }
+    #: "auto": the sample space when lambda_ > 0 and both domains have fewer samples
+    #: than features; "features"/"samples" force one (tests and benchmarks only).
+    _space = "auto"
+
     def __init__(self, lambda_: float = 1.0):
         self.lambda_ = lambda_
 
     def _fit(self, data: ValidatedDomains) -> None:
-        check_positive("lambda_", self.lambda_, strict=False)
         d = data.X.shape[1]
         for name, X in (("X (source)", data.X), ("X_target", data.X_target)):
             if X.shape[0] < 2 and self.lambda_ == 0:
                 raise ValueError(f"{name} needs at least 2 samples to estimate a covariance.")
-        identity = self.lambda_ * np.eye(d)
-        self.covariance_source_ = _covariance(data.X) + identity
-        self.covariance_target_ = _covariance(data.X_target) + identity
-        floor = 1e-12 if self.lambda_ == 0 else 0.0
-        whiten = symmetric_power(self.covariance_source_, -0.5, floor=floor)
-        recolour = symmetric_power(self.covariance_target_, 0.5)
-        self.transform_matrix_ = whiten @ recolour
+        lam = float(self.lambda_)
+        space = self._space
+        if space == "auto":
+            wide = max(data.X.shape[0], data.X_target.shape[0]) < d
+            space = "samples" if lam > 0 and wide else "features"
+        self.space_ = space
+        if space == "samples":
+            self._source_basis = _principal_directions(data.X)
+            self._target_basis = _principal_directions(data.X_target)
+            self._matrix = self._cov_source = self._cov_target = None
+            return
+        identity = lam * np.eye(d)
+        self._cov_source = _covariance(data.X) + identity
+        self._cov_target = _covariance(data.X_target) + identity
+        floor = 1e-12 if lam == 0 else 0.0
+        whiten = symmetric_power(self._cov_source, -0.5, floor=floor)
+        recolour = symmetric_power(self._cov_target, 0.5)
+        self._matrix = whiten @ recolour
+
+    def _map_source(self, X: np.ndarray) -> np.ndarray:
+        if self.space_ == "features":
+            return X @ self._matrix
+        lam = float(self.lambda_)
+        Vs, vs = self._source_basis
+        Vt, vt = self._target_basis
+        Y = X / np.sqrt(lam) + ((X @ Vs) * (1.0 / np.sqrt(vs + lam) - 1.0 / np.sqrt(lam))) @ Vs.T
+        return np.sqrt(lam) * Y + ((Y @ Vt) * (np.sqrt(vt + lam) - np.sqrt(lam))) @ Vt.T
 
     def _transform(self, X: np.ndarray, domain: str) -> np.ndarray:
         if domain == "source":
-            return X @ self.transform_matrix_
+            return self._map_source(X)
         return X.copy()
+
+    @property
+    def transform_matrix_(self) -> np.ndarray:
+        """:math:`A` (n_features x n_features; built on access in the sample space)."""
+        if self._matrix is None:
+            return self._map_source(np.eye(self.n_features_in_))
+        return self._matrix
+
+    @property
+    def covariance_source_(self) -> np.ndarray:
+        """:math:`\\hat C_s` (built on access in the sample space)."""
+        if self._cov_source is None:
+            return _low_rank_covariance(*self._source_basis, self.lambda_, self.n_features_in_)
+        return self._cov_source
+
+    @property
+    def covariance_target_(self) -> np.ndarray:
+        """:math:`\\hat C_t` (built on access in the sample space)."""
+        if self._cov_target is None:
+            return _low_rank_covariance(*self._target_basis, self.lambda_, self.n_features_in_)
+        return self._cov_target
 
 
 def _covariance(X: np.ndarray) -> np.ndarray:
@@ -88,3 +162,17 @@ def _covariance(X: np.ndarray) -> np.ndarray:
         return np.zeros((X.shape[1], X.shape[1]))
     centred = X - X.mean(axis=0)
     return centred.T @ centred / (X.shape[0] - 1)
+
+
+def _principal_directions(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(V, v)``: the covariance of ``X`` is ``V diag(v) V^T`` (thin, ``v > 0``)."""
+    if X.shape[0] < 2:
+        return np.zeros((X.shape[1], 0)), np.zeros(0)
+    centred = (X - X.mean(axis=0)) / np.sqrt(X.shape[0] - 1)
+    _, s, Vt = linalg.svd(centred, full_matrices=False, lapack_driver="gesdd")
+    keep = s > s.max() * 1e-12 if s.size and s.max() > 0 else np.zeros(s.size, dtype=bool)
+    return Vt[keep].T, s[keep] ** 2
+
+
+def _low_rank_covariance(V: np.ndarray, v: np.ndarray, lam: float, d: int) -> np.ndarray:
+    return (V * v) @ V.T + lam * np.eye(d)
