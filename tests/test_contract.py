@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from transferkit import CORAL, TargetDomain, TransferKitInputError
+from transferkit import CORAL, SourceOnly, TargetDomain, TransferKitInputError, TransferPipeline
 from transferkit._discovery import all_estimators
 from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
 
@@ -19,6 +19,8 @@ from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
 REQUIRED = {
     "estimator": lambda: LogisticRegression(max_iter=200),
     "transfer": lambda: CORAL(),
+    "method": lambda: TransferPipeline(CORAL(), LogisticRegression(max_iter=200)),
+    "baseline": lambda: SourceOnly(LogisticRegression(max_iter=200)),
 }
 
 # Small values for dimension-like parameters so that 3-feature test data suffices.
