@@ -112,7 +112,7 @@ def report(rows: list[dict], quick: bool, seconds: float) -> str:
         lines.append("|---|---|" + "---:|" * len(COLUMNS) + "---|")
         sub = [r for r in rows if r["dataset"] == dataset]
         for method in dict.fromkeys(r["method"] for r in sub):
-            for target in list(dict.fromkeys(r["target"] for r in sub)) + ["average"]:
+            for target in [*dict.fromkeys(r["target"] for r in sub), "average"]:
                 cell = [
                     r
                     for r in sub
