@@ -80,16 +80,17 @@ def self_train_along(
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
     >>> rng = np.random.default_rng(0)
-    >>> def rotated(angle, n=200):
-    ...     X = rng.normal(size=(n, 2)) * [3.0, 0.5]; y = (X[:, 1] > 0).astype(int)
+    >>> def rotated(angle, n=200):  # two parallel bars, rotated by ``angle`` radians
+    ...     y = rng.integers(0, 2, n)
+    ...     X = np.column_stack([rng.normal(size=n), (2 * y - 1) * 1.5 + rng.normal(0, 0.3, n)])
     ...     c, s = np.cos(angle), np.sin(angle)
     ...     return X @ np.array([[c, s], [-s, c]]), y
-    >>> Xs, ys = rotated(0.0); Xt, yt = rotated(1.2)
+    >>> Xs, ys = rotated(0.0); Xt, yt = rotated(1.5)
     >>> direct = LogisticRegression().fit(Xs, ys).score(Xt, yt)
-    >>> chain = [rotated(a)[0] for a in (0.3, 0.6, 0.9)] + [Xt]
+    >>> chain = [rotated(a)[0] for a in (0.3, 0.6, 0.9, 1.2)] + [Xt]
     >>> model, _ = self_train_along(LogisticRegression(), Xs, ys, chain)
-    >>> bool(model.score(Xt, yt) > direct + 0.2)
-    True
+    >>> round(direct, 2), round(model.score(Xt, yt), 2)
+    (0.52, 1.0)
     """
     drop = _check_drop_fraction(drop_fraction)
     model = clone(estimator).fit(X, y)
@@ -157,16 +158,17 @@ class GradualSelfTraining(_ChainClassifier):
     >>> import numpy as np
     >>> from transferkit.transitive import GradualSelfTraining
     >>> rng = np.random.default_rng(0)
-    >>> def rotated(angle, n=200):
-    ...     X = rng.normal(size=(n, 2)) * [3.0, 0.5]; y = (X[:, 1] > 0).astype(int)
+    >>> def rotated(angle, n=200):  # two parallel bars, rotated by ``angle`` radians
+    ...     y = rng.integers(0, 2, n)
+    ...     X = np.column_stack([rng.normal(size=n), (2 * y - 1) * 1.5 + rng.normal(0, 0.3, n)])
     ...     c, s = np.cos(angle), np.sin(angle)
     ...     return X @ np.array([[c, s], [-s, c]]), y
-    >>> (Xs, ys), (Xt, yt) = rotated(0.0), rotated(1.2)
-    >>> mids = [rotated(a)[0] for a in (0.3, 0.6, 0.9)]
-    >>> X = np.vstack([Xs, *mids]); y = np.concatenate([ys, np.full(600, -1)])
-    >>> ids = np.repeat([1, -2, -3, -4], 200)
+    >>> (Xs, ys), (Xt, yt) = rotated(0.0), rotated(1.5)
+    >>> mids = [rotated(a)[0] for a in (0.3, 0.6, 0.9, 1.2)]
+    >>> X = np.vstack([Xs, *mids]); y = np.concatenate([ys, np.full(800, -1)])
+    >>> ids = np.repeat([1, -2, -3, -4, -5], 200)
     >>> model = GradualSelfTraining().fit(X, y, X_target=Xt, sample_domain=ids)
-    >>> bool(model.score(Xt, yt) > 0.9)
+    >>> bool(model.score(Xt, yt) > 0.95)
     True
     """
 
@@ -216,17 +218,17 @@ class TransitiveTransfer(_ChainClassifier):
     >>> import numpy as np
     >>> from transferkit.transitive import TransitiveTransfer
     >>> rng = np.random.default_rng(0)
-    >>> def rotated(angle, n=200):
-    ...     X = rng.normal(size=(n, 2)) * [3.0, 0.5]; y = (X[:, 1] > 0).astype(int)
+    >>> def rotated(angle, n=200):  # two parallel bars, rotated by ``angle`` radians
+    ...     y = rng.integers(0, 2, n)
+    ...     X = np.column_stack([rng.normal(size=n), (2 * y - 1) * 1.5 + rng.normal(0, 0.3, n)])
     ...     c, s = np.cos(angle), np.sin(angle)
     ...     return X @ np.array([[c, s], [-s, c]]), y
-    >>> (Xs, ys), (Xt, yt) = rotated(0.0), rotated(1.2)
-    >>> cands = [rotated(a)[0] for a in (0.6, -1.0, 0.3, 0.9)]      # one distractor
-    >>> X = np.vstack([Xs, *cands]); y = np.concatenate([ys, np.full(800, -1)])
-    >>> ids = np.repeat([1, -2, -3, -4, -5], 200)
+    >>> (Xs, ys), (Xt, yt) = rotated(0.0), rotated(1.5)
+    >>> cands = [rotated(a)[0] for a in (0.6, -1.0, 0.3, 1.2, 0.9)]  # -1.0: a distractor
+    >>> X = np.vstack([Xs, *cands]); y = np.concatenate([ys, np.full(1000, -1)])
+    >>> ids = np.repeat([1, -2, -3, -4, -5, -6], 200)
     >>> model = TransitiveTransfer(random_state=0).fit(X, y, X_target=Xt, sample_domain=ids)
-    >>> -3 in model.chain_                        # the distractor (id -3) is not used
-    False
+    >>> model.chain_, bool(model.score(Xt, yt) > 0.95)
     """
 
     def __init__(
