@@ -12,8 +12,8 @@ confident predictions is discarded, and a new classifier is trained on the rest:
 
 where :math:`q` is the ``drop_fraction`` quantile of the confidences
 :math:`\mathrm{conf}_i = \max_c p_{k-1}(c \mid x_i)` (or the largest one-vs-rest
-decision value for classifiers without probabilities, e.g. an SVM). Each hop only has to bridge a small
-shift; the last hop's classifier predicts the target. The paper's classifiers are
+decision value for classifiers without probabilities, e.g. an SVM). Each hop only has
+to bridge a small shift; the last hop's classifier predicts the target. The paper's classifiers are
 regularised (an L2 penalty): the default here is logistic regression.
 
 :class:`TransitiveTransfer` first chooses the chain among candidate intermediate domains
@@ -30,11 +30,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-from transferkit._validation import (
-    ValidatedDomains as Domains,
-    TransferKitInputError,
-    check_option,
-)
+from transferkit._validation import TransferKitInputError, check_option
+from transferkit._validation import ValidatedDomains as Domains
 from transferkit.base import BaseTransferClassifier
 from transferkit.pipeline import _align_proba
 from transferkit.transitive.chain import COSTS, best_chain, domain_distance_matrix
