@@ -31,10 +31,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 from sklearn.svm import SVC
 
-from transferkit.datasets import load_domain, load_task
+from transferkit.datasets import coil20_views, rotated_mnist_domains
 from transferkit.transitive import GradualSelfTraining, TransitiveTransfer
 
 DROP = 0.2
@@ -44,45 +43,27 @@ def classifier() -> SVC:
     return SVC(C=10.0, gamma="scale")
 
 
-def _unit(X: np.ndarray) -> np.ndarray:
-    return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-
-
-def rotate(X: np.ndarray, angle: float) -> np.ndarray:
-    """Rotate 16x16 images stored column-major (MATLAB order) by ``angle`` degrees."""
-    images = X.reshape(-1, 16, 16, order="F")
-    out = np.stack([ndimage.rotate(im, angle, reshape=False, order=1) for im in images])
-    return _unit(out.reshape(len(X), -1, order="F"))
-
-
 def digits_task(target_angle: float, seed: int):
-    X, y = load_domain("mnist_usps", "mnist")
-    order = np.random.default_rng(seed).permutation(len(y))
-    source, rest = order[:800], order[800:]
-    angles = {"15": 15, "30": 30, "45": 45, "-30": -30, "90": 90}
-    if target_angle == 45:
-        angles = {"15": 15, "30": 30, "-30": -30, "90": 90}
-    groups = np.array_split(rest, len(angles) + 1)
-    candidates = {
-        name: rotate(X[g], a) for (name, a), g in zip(angles.items(), groups, strict=False)
-    }
-    target = groups[len(angles)]
-    return rotate(X[source], 0), y[source], candidates, rotate(X[target], target_angle), y[target]
+    if target_angle == 60:
+        names = ["15", "30", "45", "-30", "90"]
+    else:
+        names = ["15", "30", "-30", "90"]
+    angles = [0, *map(float, names), target_angle]
+    sizes = [800] + [240] * len(names) + [240]
+    parts = rotated_mnist_domains(angles, sizes, random_state=seed)
+    (Xs, ys), (Xt, yt) = parts[0], parts[-1]
+    candidates = {name: part[0] for name, part in zip(names, parts[1:-1], strict=True)}
+    return Xs, ys, candidates, Xt, yt
 
 
 def coil_task():
-    X1, y1, X2, y2 = load_task("coil20", "COIL1", "COIL2")  # unit L2 norm per image
-    view = np.tile(np.arange(36), 20)  # each object's 36 views, in order of angle
-    a1 = np.where(view < 18, 5 * view, 180 + 5 * (view - 18))
-    a2 = np.where(view < 18, 90 + 5 * view, 270 + 5 * (view - 18))
-    X, y, angle = np.vstack([X1, X2]), np.concatenate([y1, y2]), np.concatenate([a1, a2])
-
-    def views(lo: int, hi: int) -> np.ndarray:
-        return (angle >= lo) & (angle < hi)
-
-    candidates = {f"[{lo},{lo + 45})": X[views(lo, lo + 45)] for lo in (45, 90, 225, 270)}
-    s, t = views(0, 45), views(135, 180)
-    return X[s], y[s], candidates, X[t], y[t]
+    ranges = [(0, 45), (45, 90), (90, 135), (225, 270), (270, 315), (135, 180)]
+    parts = coil20_views(ranges)
+    (Xs, ys), (Xt, yt) = parts[0], parts[-1]
+    candidates = {
+        f"[{lo},{hi})": part[0] for (lo, hi), part in zip(ranges[1:-1], parts[1:-1], strict=True)
+    }
+    return Xs, ys, candidates, Xt, yt
 
 
 def stacked(Xs, ys, candidates: dict, names: list[str]):

@@ -16,6 +16,7 @@ from transferkit.datasets._home import DATA_ENV_VAR, get_data_home
 from transferkit.datasets._registry import DATASETS
 from transferkit.datasets.benchmarks import list_datasets, load_domain, load_task
 from transferkit.datasets.nilm import load_hfhadc_subset, load_plaid_subset
+from transferkit.datasets.rotated import coil20_views, rotate_digit_images, rotated_mnist_domains
 
 __all__ = [
     "DATASETS",
@@ -30,5 +31,8 @@ __all__ = [
     "load_hfhadc_subset",
     "load_plaid_subset",
     "load_task",
+    "coil20_views",
+    "rotate_digit_images",
+    "rotated_mnist_domains",
     "verify_dataset",
 ]
