@@ -181,14 +181,16 @@ class SourceSelection(BestSingleSource):
     Parameters
     ----------
     method : single-source transfer classifier
-    n_selected : int, default=2
-        How many sources to keep (at most the number of sources given).
+    n_selected : int or None, default=None
+        How many sources to keep (at most the number of sources given). ``None`` keeps
+        the closer half, rounded up (2 of 3, 1 of 1), recorded in ``n_selected_``.
     distance : {"mmd", "proxy_a"} or callable, default="mmd"
     random_state : int, RandomState or None
 
     Attributes
     ----------
     selected_sources_ : list of int, the ids kept, closest first
+    n_selected_ : int, how many were kept
     source_ids_, source_distances_, estimator_ : as in :class:`BestSingleSource`
 
     Examples
@@ -212,7 +214,7 @@ class SourceSelection(BestSingleSource):
         self,
         method: Any,
         *,
-        n_selected: int = 2,
+        n_selected: int | None = None,
         distance: Any = "mmd",
         random_state: Any = None,
     ):
@@ -223,9 +225,13 @@ class SourceSelection(BestSingleSource):
 
     def _fit(self, data: Domains) -> None:
         n = self.n_selected
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            raise TransferKitInputError(f"n_selected must be a positive integer; got {n!r}.")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1):
+            raise TransferKitInputError(
+                f"n_selected must be a positive integer or None; got {n!r}."
+            )
         sources, distances = self._score_sources(data)
+        n = -(-len(sources) // 2) if n is None else int(n)
+        self.n_selected_ = n
         if n > len(sources):
             raise TransferKitInputError(
                 f"n_selected={n} but only {len(sources)} source domain(s) were given."
