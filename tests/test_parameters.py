@@ -21,6 +21,7 @@ from transferkit import (
     ULSIF,
     ImportanceWeighted,
     InvalidParameterError,
+    SourceOnly,
     TrAdaBoostR2,
     TransferKitInputError,
 )
@@ -36,6 +37,8 @@ REQUIRED = {
     "estimator": lambda: LogisticRegression(max_iter=200),
     "transfer": lambda: CORAL(),
     "weighter": lambda: KMM(),
+    "method": lambda: SourceOnly(LogisticRegression(max_iter=200)),
+    "baseline": lambda: SourceOnly(LogisticRegression(max_iter=200)),
 }
 
 ESTIMATORS = [(n, c) for n, c in all_estimators() if n not in PENDING] + [

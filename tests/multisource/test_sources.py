@@ -97,7 +97,7 @@ def test_a_single_source_is_accepted(three_sources):
     ("model", "message"),
     [
         (SourceSelection(SourceOnly(LogisticRegression()), n_selected=4), "only 3 source"),
-        (SourceSelection(SourceOnly(LogisticRegression()), n_selected=0), "n_selected must"),
+        (SourceSelection(SourceOnly(LogisticRegression()), n_selected=0), "n_selected"),
         (WeightedSourceEnsemble(SourceOnly(LogisticRegression()), temperature=-1), "temperature"),
         (WeightedSourceEnsemble(SourceOnly(LogisticRegression()), weighting="best"), "weighting"),
         (BestSingleSource(SourceOnly(LogisticRegression()), distance="cosine"), "distance"),

@@ -24,12 +24,20 @@ several sources) given the same stacked data.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 
-from transferkit._validation import TransferKitInputError, check_option, check_random_state
+from transferkit._validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    TransferKitInputError,
+    check_option,
+    check_random_state,
+)
 from transferkit._validation import ValidatedDomains as Domains
 from transferkit.base import BaseTransferClassifier
 from transferkit.metrics import median_heuristic, mmd2, proxy_a_distance
@@ -151,6 +159,12 @@ class BestSingleSource(_MultiSource):
     2
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "method": [HasMethods(["fit", "predict"])],
+        "distance": [StrOptions(set(DISTANCES)), callable],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, method: Any, *, distance: Any = "mmd", random_state: Any = None):
         self.method = method
         self.distance = distance
@@ -209,6 +223,11 @@ class SourceSelection(BestSingleSource):
     >>> sorted(model.fit(X, y, X_target=Xt, sample_domain=ids).selected_sources_)
     [2, 3]
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **BestSingleSource._parameter_constraints,
+        "n_selected": [Interval(Integral, 1, None, closed="left"), None],
+    }
 
     def __init__(
         self,
@@ -284,6 +303,14 @@ class WeightedSourceEnsemble(_MultiSource):
     >>> bool(w[1] > w[0]) and bool(np.isclose(w.sum(), 1.0))
     True
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "method": [HasMethods(["fit", "predict_proba"])],
+        "weighting": [StrOptions({"distance", "uniform"})],
+        "temperature": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "distance": [StrOptions(set(DISTANCES)), callable],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 
-from transferkit._validation import ValidatedDomains, check_option
+from transferkit._validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    ValidatedDomains,
+    check_option,
+)
 from transferkit.base import BaseTransferClassifier
 from transferkit.negative.assess import TransferAssessment, assess_transfer
 
@@ -66,6 +73,16 @@ class NegativeTransferGuard(BaseTransferClassifier):
     >>> guard.fit(Xs, ys, X_target=Xt, y_target=yt.astype(int)).use_method_
     False
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "method": [HasMethods(["fit", "predict"])],
+        "baseline": [HasMethods(["fit", "predict"])],
+        "rule": [StrOptions(set(RULES))],
+        "n_splits": [Interval(Integral, 2, 1000, closed="both")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "weighter": [HasMethods(["fit"]), None],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,

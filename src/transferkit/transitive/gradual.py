@@ -24,13 +24,20 @@ every intermediate domain, in the order of their ids.
 
 from __future__ import annotations
 
-from typing import Any
+from numbers import Real
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
-from transferkit._validation import TransferKitInputError, check_option
+from transferkit._validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    TransferKitInputError,
+    check_option,
+)
 from transferkit._validation import ValidatedDomains as Domains
 from transferkit.base import BaseTransferClassifier
 from transferkit.pipeline import _align_proba
@@ -169,6 +176,11 @@ class GradualSelfTraining(_ChainClassifier):
     True
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "drop_fraction": [Interval(Real, 0, 1, closed="left")],
+    }
+
     def __init__(self, estimator: Any = None, *, drop_fraction: float = 0.1):
         self.estimator = estimator
         self.drop_fraction = drop_fraction
@@ -228,6 +240,13 @@ class TransitiveTransfer(_ChainClassifier):
     >>> model.chain_, bool(model.score(Xt, yt) > 0.95)   # angles 0.6, 0.9, 1.2; no distractor
     ([-2, -6, -5], True)
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **GradualSelfTraining._parameter_constraints,
+        "distance": [StrOptions({"mmd", "proxy_a"}), callable],
+        "cost": [StrOptions(set(COSTS))],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,
