@@ -94,7 +94,7 @@ def main() -> None:
     rss_before = peak_rss_bytes()
     cpu0 = cpu_seconds()
     t0 = time.perf_counter()
-    value = mmd2(X, Y, progress=True, **opts)
+    value = mmd2(X, Y, verbose=True, **opts)
     seconds = time.perf_counter() - t0
     cpu = cpu_seconds() - cpu0
     rss_peak = peak_rss_bytes()

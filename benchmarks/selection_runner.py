@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     for select in selectors:
         print(f"--select {select}", file=sys.stderr, flush=True)
         runs[select] = run_benchmark(
-            args.suite, methods, output_dir=folder, select=select, memory="none", progress=True
+            args.suite, methods, output_dir=folder, select=select, memory="none", verbose=True
         )
     table: dict[tuple[str, str], dict[str, dict]] = {}
     for select, result in runs.items():

@@ -10,7 +10,7 @@ from transferkit.bench.report import summarise
 def surf_results(data_home, tmp_path_factory):
     out = tmp_path_factory.mktemp("surf")
     methods = ["source_only", "pca"]
-    run_benchmark("office_caltech_surf", methods, output_dir=out, progress=False, memory="none")
+    run_benchmark("office_caltech_surf", methods, output_dir=out, verbose=False, memory="none")
     return out, load_results(result_paths("office_caltech_surf", out)[0])
 
 

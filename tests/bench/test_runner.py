@@ -18,7 +18,7 @@ from transferkit.bench.suites import Task
 
 
 def _run(tmp_path, **kwargs):
-    kwargs.setdefault("progress", False)
+    kwargs.setdefault("verbose", False)
     return run_benchmark("tiny", kwargs.pop("methods", ["tiny_1nn"]), output_dir=tmp_path, **kwargs)
 
 

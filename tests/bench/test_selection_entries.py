@@ -26,7 +26,7 @@ def test_runner_selects_with_a_label_free_criterion(tmp_path, counting_method, s
         tasks=["0->1"],
         output_dir=tmp_path,
         select=select,
-        progress=False,
+        verbose=False,
         memory="none",
     )
     saved = json.loads((tmp_path / f"tiny.select-{select}.json").read_text())

@@ -259,7 +259,7 @@ def run_benchmark(
     select: str = "none",
     memory: str = "both",
     tasks: Sequence[str] | None = None,
-    progress: bool = True,
+    verbose: bool = True,
     write_markdown: bool = True,
 ) -> dict[str, Any]:
     """Run ``methods`` on every task of ``suite`` for every seed and save the results.
@@ -285,7 +285,7 @@ def run_benchmark(
         Which peak-memory figures to record (tracemalloc slows Python-heavy code).
     tasks : sequence of str, optional
         A subset of the suite's tasks (default: all, in the suite's order).
-    progress : bool
+    verbose : bool
         Show a progress bar (rich).
     write_markdown : bool
         Also write the markdown report.
@@ -393,7 +393,7 @@ def run_benchmark(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, disable=not progress, transient=False) as bar:
+    with Progress(*columns, disable=not verbose, transient=False) as bar:
         job = bar.add_task(f"{suite_obj.name}", total=len(todo))
         loaded: tuple[str, tuple[np.ndarray, ...]] | None = None
         for task, spec, seed in todo:

@@ -95,7 +95,7 @@ def bench(
                 select=select,
                 memory=memory,
                 tasks=_split(tasks) or None,
-                progress=progress,
+                verbose=progress,
             )
         except KeyboardInterrupt:
             console.print(

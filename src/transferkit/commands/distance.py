@@ -82,7 +82,7 @@ def distance(
         max_samples=max_samples,
         include=include,
         random_state=seed,
-        progress=not json_output,
+        verbose=not json_output,
     )
     if json_output:
         payload = {

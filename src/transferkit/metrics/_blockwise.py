@@ -87,7 +87,7 @@ def pairwise_sum(
     block_size: int = 2048,
     n_jobs: int | None = None,
     dtype: np.dtype = np.float64,
-    progress: bool = False,
+    verbose: bool = False,
 ) -> float:
     """Sum of :math:`k(x_i, y_j)` over all pairs, block by block.
 
@@ -109,7 +109,7 @@ def pairwise_sum(
     dtype : numpy dtype
         Precision of the tiles: float64 (default) or float32 (about twice as fast;
         relative error about 1e-6 on each kernel value).
-    progress : bool
+    verbose : bool
         Show a progress bar (rich, as every command).
 
     Returns
@@ -135,12 +135,12 @@ def pairwise_sum(
     workers = resolve_n_jobs(n_jobs)
     total = 0.0
     if workers == 1:
-        for ij in track(jobs, "kernel blocks", enabled=progress):
+        for ij in track(jobs, "kernel blocks", enabled=verbose):
             total += tile(ij)
     else:
         with threadpool_limits(1), ThreadPoolExecutor(workers) as pool:
             values = pool.map(tile, jobs)
-            for value in track(values, "kernel blocks", total=len(jobs), enabled=progress):
+            for value in track(values, "kernel blocks", total=len(jobs), enabled=verbose):
                 total += value
     return total
 

@@ -171,7 +171,7 @@ def mmd2(
     n_jobs: int | None = None,
     dtype: Any = "float64",
     random_state: Any = None,
-    progress: bool = False,
+    verbose: bool = False,
 ) -> float:
     r"""Squared maximum mean discrepancy between two samples.
 
@@ -199,7 +199,7 @@ def mmd2(
     random_state : int, RandomState or None
         Seeds the median-heuristic subsample and the pairing of the linear-time
         estimator.
-    progress : bool
+    verbose : bool
         Show a progress bar over the kernel blocks.
 
     Returns
@@ -238,9 +238,9 @@ def mmd2(
         return _linear_kernel_mmd(Xa, Ya, estimator)
     opts = dict(kind="gaussian", gammas=gammas, block_size=block, n_jobs=n_jobs, dtype=precision)
     m, n = Xa.shape[0], Ya.shape[0]
-    sxx = pairwise_sum(Xa, None, progress=progress, **opts)
-    syy = pairwise_sum(Ya, None, progress=progress, **opts)
-    sxy = pairwise_sum(Xa, Ya, progress=progress, **opts)
+    sxx = pairwise_sum(Xa, None, verbose=verbose, **opts)
+    syy = pairwise_sum(Ya, None, verbose=verbose, **opts)
+    sxy = pairwise_sum(Xa, Ya, verbose=verbose, **opts)
     if estimator == "biased":
         return float(sxx / m**2 + syy / n**2 - 2.0 * sxy / (m * n))
     # Gaussian kernels equal 1 on the diagonal.

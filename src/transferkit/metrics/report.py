@@ -75,7 +75,7 @@ def domain_distances(
     max_samples: int = 2000,
     include: tuple[str, ...] | None = None,
     random_state: Any = 0,
-    progress: bool = False,
+    verbose: bool = False,
 ) -> list[DistanceResult]:
     """Compute every distance between two samples, with a p-value or an interval.
 
@@ -101,7 +101,7 @@ def domain_distances(
         Subset of :data:`DISTANCE_NAMES` to compute (all by default).
     random_state : int, RandomState or None
         Seeds every random step.
-    progress : bool
+    verbose : bool
         Show a progress bar over the distances.
 
     Returns
@@ -144,7 +144,7 @@ def domain_distances(
         )
 
     rows: list[DistanceResult] = []
-    for name in track(names, "distances", enabled=progress):
+    for name in track(names, "distances", enabled=verbose):
         if name.startswith("mmd2_"):
             kernel = name.removeprefix("mmd2_")
             value = mmd2(Xa, Ya, kernel=kernel, bandwidth=sigma)

@@ -176,7 +176,7 @@ class IWCV(BaseCriterion):
     needs_folds = True
     uses_weights = True
 
-    def __init__(self, weighter: Any = None, loss: str = "zero_one"):
+    def __init__(self, weighter: Any = None, *, loss: str = "zero_one"):
         self.weighter = weighter
         self.loss = loss
 
@@ -235,7 +235,9 @@ class DEV(BaseCriterion):
     needs_folds = True
     uses_weights = True
 
-    def __init__(self, weighter: Any = None, loss: str = "zero_one", feature_space: str = "model"):
+    def __init__(
+        self, weighter: Any = None, *, loss: str = "zero_one", feature_space: str = "model"
+    ):
         self.weighter = weighter
         self.loss = loss
         self.feature_space = feature_space
