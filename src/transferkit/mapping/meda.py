@@ -211,6 +211,8 @@ class MEDA(BaseTransferClassifier):
     ----------
     gfk_ : GFK
         The fitted manifold embedding.
+    n_components_ : int
+        The GFK subspace dimension used.
     dual_coef_ : ndarray of shape (n_source + n_target, n_classes)
         :math:`\beta`.
     mu_history_ : list of float
@@ -303,6 +305,7 @@ class MEDA(BaseTransferClassifier):
         n_classes = self.classes_.size
 
         self.gfk_ = GFK(n_components=self.n_components).fit(data.X, X_target=data.X_target)
+        self.n_components_ = self.gfk_.n_components_
         Zs = self.gfk_.transform(data.X)
         Zt = self.gfk_.transform(data.X_target)
         X = _normalise_rows(np.vstack([Zs, Zt]))
