@@ -130,8 +130,8 @@ def main(argv: list[str] | None = None) -> None:
             epochs=args.pretrain_epochs,
             batch_size=64,
             augment_shift=1,
-            seed=seed,
-            progress=False,
+            random_state=seed,
+            verbose=False,
             desc="pretrain",
         )
         src_only = accuracy(src, It, yt)
@@ -171,8 +171,8 @@ def main(argv: list[str] | None = None) -> None:
                     lr=1e-3,
                     batch_size=32,
                     augment_shift=1,
-                    seed=seed,
-                    progress=False,
+                    random_state=seed,
+                    verbose=False,
                     desc=name,
                 )
                 return accuracy(net, Xte, yte)

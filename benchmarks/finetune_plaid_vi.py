@@ -94,8 +94,8 @@ def train_eval_net(net, Xtr, ytr, Xte, yte, *, lr, epochs, patience, seed, polic
         batch_size=32,
         val_fraction=0.15,
         patience=patience,
-        seed=seed,
-        progress=False,
+        random_state=seed,
+        verbose=False,
     )
     return macro_f1(yte, predict_logits(net, Xte).argmax(1).numpy())
 
@@ -139,9 +139,9 @@ def main(argv: list[str] | None = None) -> None:
 
     t0 = time.perf_counter()
     backbone = load_backbone("efficientnet_lite0", pretrained=True)
-    F_head = extract_features(backbone, X_in, "head", cache_dir=CACHE, progress=False)
+    F_head = extract_features(backbone, X_in, "head", cache_dir=CACHE, verbose=False)
     F_multi = extract_features(
-        backbone, X_in, ["stage4", "stage6", "head"], cache_dir=CACHE, progress=False
+        backbone, X_in, ["stage4", "stage6", "head"], cache_dir=CACHE, verbose=False
     )
     # frozen prefixes for "last k" fine-tuning (eval mode: BN statistics are ImageNet's)
     prefixes = {}

@@ -16,7 +16,7 @@ def _tiny(**kw):
         backbone_kwargs={"widths": (8, 16, 32)},
         pretrain_epochs=2,
         epochs=2,
-        progress=False,
+        verbose=False,
     )
     params.update(kw)
     return FineTuneClassifier(**params)
@@ -63,7 +63,7 @@ def test_mnist_pretraining_beats_scratch_on_few_usps_labels(data_home):
     y_target[lab] = yt[lab]
     test = np.setdiff1d(np.arange(yt.size), lab)[:600]
     Xs_before = Xs.copy()
-    common = dict(epochs=40, lr=3e-3, augment_shift=1, seed=0)
+    common = dict(epochs=40, lr=3e-3, augment_shift=1, random_state=0)
     transfer = _tiny(pretrain_epochs=3, pretrain_lr=3e-3, **common)
     transfer.fit(Xs, ys, X_target=Xt, y_target=y_target)
     scratch = _tiny(pretrain_epochs=0, **common)
@@ -87,3 +87,42 @@ def test_checkpoint_dir_resumes(tmp_path, rng):
     b = _tiny(checkpoint_dir=str(tmp_path)).fit(X, y, X_target=X, y_target=y)  # all resumed
     assert b.history_.resumed_from_epoch == 2
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X), atol=1e-6)
+
+
+def test_checkpoint_dir_never_returns_a_model_of_other_settings(tmp_path, rng):
+    """A different pretrain_epochs or augment_shift trains anew, as without checkpoints."""
+    X = rng.random((24, 256))
+    y = np.arange(24) % 3
+    _tiny(pretrain_epochs=3, checkpoint_dir=str(tmp_path)).fit(X, y, X_target=X, y_target=y)
+    for change in ({"pretrain_epochs": 0}, {"pretrain_epochs": 3, "augment_shift": 2}):
+        fresh = _tiny(**change).fit(X, y, X_target=X, y_target=y)
+        with pytest.warns(UserWarning, match="training anew"):
+            again = _tiny(checkpoint_dir=str(tmp_path), **change).fit(X, y, X_target=X, y_target=y)
+        assert again.history_.resumed_from_epoch is None
+        np.testing.assert_array_equal(fresh.predict_proba(X), again.predict_proba(X))
+
+
+def test_fit_leaves_global_random_state_alone(rng):
+    import random
+
+    import torch
+
+    X = rng.random((24, 256))
+    y = np.arange(24) % 3
+    torch.manual_seed(1)
+    before = (torch.random.get_rng_state(), np.random.get_state()[1].copy(), random.getstate())  # noqa: NPY002
+    a = _tiny(random_state=4).fit(X, y, X_target=X, y_target=y)
+    after = (torch.random.get_rng_state(), np.random.get_state()[1], random.getstate())  # noqa: NPY002
+    assert torch.equal(before[0], after[0]) and np.array_equal(before[1], after[1])
+    assert before[2] == after[2]
+    b = _tiny(random_state=4).fit(X, y, X_target=X, y_target=y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_checkpoint_dir_that_is_a_file_is_refused(tmp_path, rng):
+    X = rng.random((24, 256))
+    y = np.arange(24) % 3
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(ValueError, match=r"checkpoint_dir=.* is a file"):
+        _tiny(checkpoint_dir=str(f)).fit(X, y, X_target=X, y_target=y)

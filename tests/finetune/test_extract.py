@@ -29,7 +29,7 @@ def images(rng):
 
 def test_matches_manual_forward(cnn, images):
     F = extract_features(
-        cnn, images, ["block1", "block3"], image_shape=(1, 16, 16), pool="avgmax", progress=False
+        cnn, images, ["block1", "block3"], image_shape=(1, 16, 16), pool="avgmax", verbose=False
     )
     x = torch.tensor(images, dtype=torch.float32).reshape(-1, 1, 16, 16)
     with torch.no_grad():
@@ -41,7 +41,7 @@ def test_matches_manual_forward(cnn, images):
     # default layer = last stage = the backbone's own pooled output
     with torch.no_grad():
         np.testing.assert_allclose(
-            extract_features(cnn, images, image_shape=(1, 16, 16), progress=False),
+            extract_features(cnn, images, image_shape=(1, 16, 16), verbose=False),
             cnn(x).numpy(),
             rtol=1e-5,
             atol=1e-6,
@@ -51,10 +51,10 @@ def test_matches_manual_forward(cnn, images):
 def test_batch_size_invariant_and_input_untouched(cnn, images):
     before = images.copy()
     a = extract_features(
-        cnn, images, "block2", image_shape=(1, 16, 16), batch_size=2, progress=False
+        cnn, images, "block2", image_shape=(1, 16, 16), batch_size=2, verbose=False
     )
     b = extract_features(
-        cnn, images, "block2", image_shape=(1, 16, 16), batch_size=64, progress=False
+        cnn, images, "block2", image_shape=(1, 16, 16), batch_size=64, verbose=False
     )
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(images, before)
@@ -64,7 +64,7 @@ def test_batch_size_invariant_and_input_untouched(cnn, images):
 def test_cache_hit_and_key(cnn, images, tmp_path):
     calls = []
     hook = cnn.register_forward_hook(lambda *a: calls.append(1))
-    kw = dict(image_shape=(1, 16, 16), cache_dir=tmp_path, progress=False)
+    kw = dict(image_shape=(1, 16, 16), cache_dir=tmp_path, verbose=False)
     a = extract_features(cnn, images, "block3", **kw)
     n_first = len(calls)
     b = extract_features(cnn, images, "block3", **kw)
@@ -128,15 +128,15 @@ def test_a_bad_cache_file_is_recomputed_with_a_warning(cnn, images, tmp_path, ki
 
 def test_errors(cnn, images):
     with pytest.raises(ValueError, match="layer 'conv9' not found"):
-        extract_features(cnn, images, "conv9", image_shape=(1, 16, 16), progress=False)
+        extract_features(cnn, images, "conv9", image_shape=(1, 16, 16), verbose=False)
     with pytest.raises(ValueError, match="image_shape"):
-        extract_features(cnn, images, progress=False)
+        extract_features(cnn, images, verbose=False)
     bad = images.copy()
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
-        extract_features(cnn, bad, image_shape=(1, 16, 16), progress=False)
+        extract_features(cnn, bad, image_shape=(1, 16, 16), verbose=False)
     with pytest.raises(ValueError, match="pool"):
-        extract_features(cnn, images, image_shape=(1, 16, 16), pool="median", progress=False)
+        extract_features(cnn, images, image_shape=(1, 16, 16), pool="median", verbose=False)
     with pytest.raises(ValueError, match="transform_id"):
         extract_features(
             cnn,
@@ -144,13 +144,13 @@ def test_errors(cnn, images):
             image_shape=(1, 16, 16),
             transform=lambda t: t,
             cache_dir="x",
-            progress=False,
+            verbose=False,
         )
 
 
 def test_pretrained_features_multilayer_widths():
     pf = PretrainedFeatures(
-        layers=("stage4", "stage6", "head"), image_shape=(1, 16, 16), resize_to=32, progress=False
+        layers=("stage4", "stage6", "head"), image_shape=(1, 16, 16), resize_to=32, verbose=False
     )
     F = pf.fit_transform(np.zeros((2, 256)))
     assert F.shape == (2, 80 + 192 + 1280)

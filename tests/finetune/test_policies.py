@@ -35,7 +35,7 @@ def _train(policy, epochs=2):
     net = _net()
     before = {k: v.clone() for k, v in net.state_dict().items()}
     X, y = _data()
-    train_net(net, X, y, policy=policy, epochs=epochs, lr=1e-2, batch_size=8, progress=False)
+    train_net(net, X, y, policy=policy, epochs=epochs, lr=1e-2, batch_size=8, verbose=False)
     return _changed(before, net.state_dict())
 
 

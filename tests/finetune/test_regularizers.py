@@ -64,7 +64,7 @@ def test_l2sp_keeps_weights_near_start():
     for name, reg in (("plain", None), ("l2sp", L2SP(alpha=5.0, beta=0.0))):
         net = _net()
         w0 = [p.detach().clone() for p in net.backbone.parameters()]
-        train_net(net, X, y, regularizer=reg, epochs=8, lr=1e-2, progress=False)
+        train_net(net, X, y, regularizer=reg, epochs=8, lr=1e-2, verbose=False)
         dist[name] = sum(
             float(((p.detach() - q) ** 2).sum())
             for p, q in zip(net.backbone.parameters(), w0, strict=True)

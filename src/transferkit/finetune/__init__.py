@@ -6,7 +6,8 @@
 * :mod:`~transferkit.finetune.policies` — linear probe, last-k stages, full,
   discriminative learning rates, gradual unfreezing;
 * :mod:`~transferkit.finetune.regularizers` — L2-SP, BSS;
-* :mod:`~transferkit.finetune.trainer` — the shared loop (early stopping, checkpoints);
+* :mod:`~transferkit.finetune.trainer` — fine-tuning on the shared engine
+  (:mod:`transferkit.engine`: early stopping, checkpoints, exact resume);
 * :class:`FineTuneClassifier` — the ``fit(X, y, X_target=..., y_target=...)`` face.
 """
 
@@ -39,7 +40,7 @@ from transferkit.finetune.policies import (
     make_policy,
 )
 from transferkit.finetune.regularizers import BSS, L2SP, Regularizer
-from transferkit.finetune.trainer import TrainHistory, predict_logits, train_net
+from transferkit.finetune.trainer import FineTuneStep, TrainHistory, predict_logits, train_net
 
 __all__ = [
     "BSS",
@@ -47,6 +48,7 @@ __all__ = [
     "DiscriminativeLR",
     "FeatureCacheWarning",
     "FineTuneClassifier",
+    "FineTuneStep",
     "FineTunePolicy",
     "FullFineTune",
     "GradualUnfreezing",

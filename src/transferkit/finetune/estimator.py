@@ -9,8 +9,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from transferkit._random import seed_everything
-from transferkit._validation import LabelError, ValidatedDomains, check_positive
+from transferkit._validation import (
+    LabelError,
+    TransferKitInputError,
+    ValidatedDomains,
+    check_positive,
+)
 from transferkit.base import BaseTransferClassifier
 from transferkit.finetune.backbones import load_backbone
 from transferkit.finetune.policies import TransferNet
@@ -68,9 +72,18 @@ class FineTuneClassifier(BaseTransferClassifier):
     reset_head : bool, default=True
         New head for the target (otherwise keep the source head; needs shared classes).
     checkpoint_dir : str, optional
-        Checkpoints of both stages (resumed if present), and ``pretrained.safetensors``.
-    seed : int
-    progress : bool
+        Checkpoints of both stages (``pretrain.pt``, ``finetune.pt``) and
+        ``pretrained.safetensors``. A stage resumes from its checkpoint only when the
+        checkpoint was written with the same data, starting weights and every setting
+        (all constructor parameters but ``verbose``); otherwise it trains anew with a
+        warning and overwrites the file.
+    device : str, optional
+        Where to train (``"cpu"``, ``"cuda"``...); default CPU.
+    random_state : int, default=0
+        Seeds the network initialisation, batch order, augmentation and validation split
+        through local generators (the process-wide random state is left unchanged).
+    verbose : bool, default=False
+        Progress bars with the live losses.
 
     Attributes
     ----------
@@ -89,7 +102,7 @@ class FineTuneClassifier(BaseTransferClassifier):
     >>> Xs, ys = blobs(40, 0.0); Xt, yt = blobs(20, 0.1)
     >>> clf = FineTuneClassifier(image_shape=(1, 8, 8), backbone_kwargs={"widths": (4, 8, 8)},
     ...                          pretrain_epochs=5, epochs=10, lr=0.01,
-    ...                          progress=False)
+    ...                          verbose=False)
     >>> clf.fit(Xs, ys, X_target=Xt, y_target=yt).score(Xt, yt)
     1.0
     """
@@ -118,8 +131,9 @@ class FineTuneClassifier(BaseTransferClassifier):
         augment_shift: int = 0,
         reset_head: bool = True,
         checkpoint_dir: str | None = None,
-        seed: int = 0,
-        progress: bool = True,
+        device: str | None = None,
+        random_state: int = 0,
+        verbose: bool = False,
     ) -> None:
         self.backbone = backbone
         self.image_shape = image_shape
@@ -140,8 +154,9 @@ class FineTuneClassifier(BaseTransferClassifier):
         self.augment_shift = augment_shift
         self.reset_head = reset_head
         self.checkpoint_dir = checkpoint_dir
-        self.seed = seed
-        self.progress = progress
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ helpers
     def _transform(self, x: torch.Tensor) -> torch.Tensor:
@@ -155,12 +170,32 @@ class FineTuneClassifier(BaseTransferClassifier):
         return as_images(X, self.image_shape)
 
     def _ckpt(self, name: str) -> Path | None:
-        return None if self.checkpoint_dir is None else Path(self.checkpoint_dir) / name
+        if self.checkpoint_dir is None:
+            return None
+        folder = Path(self.checkpoint_dir)
+        if folder.exists() and not folder.is_dir():
+            raise TransferKitInputError(
+                f"checkpoint_dir={str(folder)!r} is a file; give a folder (it is created "
+                "if missing)."
+            )
+        return folder / name
+
+    def _settings(self) -> dict:
+        """Every constructor setting that changes the model (the checkpoint key)."""
+        params = self.get_params(deep=False)
+        for name in ("verbose", "checkpoint_dir", "device"):
+            params.pop(name, None)
+        return params
 
     # ------------------------------------------------------------------ contract
     def _fit(self, data: ValidatedDomains) -> None:
         check_positive("pretrain_epochs", self.pretrain_epochs, strict=False, integer=True)
-        seed_everything(int(self.seed))
+        rs = self.random_state
+        if isinstance(rs, bool) or not isinstance(rs, int | np.integer) or not 0 <= rs < 2**32:
+            raise TransferKitInputError(
+                f"random_state must be an integer in [0, 2**32); got {rs!r}."
+            )
+        rs = int(rs)
         mask = data.target_labelled
         if not np.any(mask):
             raise LabelError(
@@ -175,14 +210,19 @@ class FineTuneClassifier(BaseTransferClassifier):
         kwargs = dict(self.backbone_kwargs or {})
         if not self.pretrained and not self.imagenet_input:
             kwargs.setdefault("in_channels", int(self.image_shape[0]))
-        backbone = load_backbone(self.backbone, pretrained=bool(self.pretrained), **kwargs)
-        self.net_ = TransferNet(backbone, n_classes=len(self.classes_))
+        with torch.random.fork_rng(devices=[]):  # seeded initialisation, global state kept
+            torch.default_generator.manual_seed(rs)
+            backbone = load_backbone(self.backbone, pretrained=bool(self.pretrained), **kwargs)
+            self.net_ = TransferNet(backbone, n_classes=len(self.classes_))
+        settings = self._settings()
         common = dict(
             transform=self._transform,
             batch_size=self.batch_size,
             augment_shift=self.augment_shift,
-            seed=int(self.seed),
-            progress=self.progress,
+            random_state=rs,
+            verbose=self.verbose,
+            device=self.device,
+            on_mismatch="restart",
         )
         self.pretrain_history_ = None
         if self.pretrain_epochs > 0:
@@ -196,6 +236,7 @@ class FineTuneClassifier(BaseTransferClassifier):
                 lr=self.pretrain_lr,
                 checkpoint_path=ck,
                 resume=ck is not None,
+                settings={"stage": "pretrain", **settings},
                 desc="pre-train (source)",
                 **common,
             )
@@ -204,7 +245,7 @@ class FineTuneClassifier(BaseTransferClassifier):
 
                 save_checkpoint(self.net_, self._ckpt("pretrained.safetensors"))
         if self.reset_head:
-            g = torch.Generator().manual_seed(int(self.seed) + 1)
+            g = torch.Generator().manual_seed(rs + 1)
             self.net_.reset_head(generator=g)
         ck = self._ckpt("finetune.pt")
         self.history_ = train_net(
@@ -219,9 +260,11 @@ class FineTuneClassifier(BaseTransferClassifier):
             patience=self.patience,
             checkpoint_path=ck,
             resume=ck is not None,
+            settings={"stage": "finetune", **settings},
             desc="fine-tune (target)",
             **common,
         )
+        self.net_.cpu()
 
     def _predict_proba(self, X: np.ndarray, domain: str) -> np.ndarray:
         logits = predict_logits(self.net_, self._images(X), transform=self._transform)

@@ -165,7 +165,7 @@ def extract_features(
     pool: str = "avg",
     batch_size: int = 64,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    verbose: bool = True,
 ) -> np.ndarray:
     """Pooled activations of one or several layers for every sample of ``X``.
 
@@ -193,7 +193,7 @@ def extract_features(
         Directory of ``features-<key>.npz`` caches; a hit skips the forward passes. An
         entry is used only if its stored key, shape, dtype and SHA-256 all match;
         otherwise the features are recomputed with a :class:`FeatureCacheWarning`.
-    progress : bool
+    verbose : bool
         Show a progress bar over batches.
 
     Returns
@@ -206,7 +206,7 @@ def extract_features(
     >>> from transferkit.finetune import SmallCNN
     >>> bb = SmallCNN(widths=(4, 8, 16))
     >>> F = extract_features(bb, np.zeros((5, 256)), ["block1", "block3"],
-    ...                      image_shape=(1, 16, 16), progress=False)
+    ...                      image_shape=(1, 16, 16), verbose=False)
     >>> F.shape
     (5, 20)
     """
@@ -246,7 +246,7 @@ def extract_features(
     try:
         starts = range(0, images.shape[0], int(batch_size))
         with torch.no_grad():
-            for s in track(starts, "features", enabled=progress):
+            for s in track(starts, "features", enabled=verbose):
                 xb = images[s : s + int(batch_size)]
                 if transform is not None:
                     xb = transform(xb)
@@ -282,14 +282,14 @@ class PretrainedFeatures(TransformerMixin, BaseEstimator):
     imagenet_input : bool, default=True
         Repeat grey to RGB and scale ``[0, input_max] -> (x - 127) / 128``.
     input_max : float, default=1.0
-    pool, batch_size, cache_dir, progress
+    pool, batch_size, cache_dir, verbose
         As in :func:`extract_features`.
 
     Examples
     --------
     >>> import numpy as np
     >>> pf = PretrainedFeatures(layers=("stage3", "head"), image_shape=(1, 8, 8), resize_to=32,
-    ...                         progress=False)
+    ...                         verbose=False)
     >>> pf.fit_transform(np.zeros((2, 64))).shape
     (2, 1320)
     """
@@ -305,7 +305,7 @@ class PretrainedFeatures(TransformerMixin, BaseEstimator):
         pool: str = "avg",
         batch_size: int = 64,
         cache_dir: str | None = None,
-        progress: bool = True,
+        verbose: bool = True,
     ) -> None:
         self.backbone = backbone
         self.layers = layers
@@ -316,7 +316,7 @@ class PretrainedFeatures(TransformerMixin, BaseEstimator):
         self.pool = pool
         self.batch_size = batch_size
         self.cache_dir = cache_dir
-        self.progress = progress
+        self.verbose = verbose
 
     def fit(self, X: Any, y: Any = None) -> PretrainedFeatures:
         """Build the backbone (no learning)."""
@@ -354,5 +354,5 @@ class PretrainedFeatures(TransformerMixin, BaseEstimator):
             pool=self.pool,
             batch_size=self.batch_size,
             cache_dir=self.cache_dir,
-            progress=self.progress,
+            verbose=self.verbose,
         )

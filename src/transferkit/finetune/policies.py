@@ -69,7 +69,11 @@ class TransferNet(nn.Module):
     def reset_head(self, n_classes: int | None = None, generator: torch.Generator | None = None):
         """Replace the head with a freshly initialised one (optionally a new class count)."""
         n = self.head.out_features if n_classes is None else int(n_classes)
-        head = nn.Linear(self.backbone.out_features, n)
+        if generator is not None:  # the default init would draw from the global generator
+            with torch.random.fork_rng(devices=[]):
+                head = nn.Linear(self.backbone.out_features, n)
+        else:
+            head = nn.Linear(self.backbone.out_features, n)
         if generator is not None:
             bound = 1.0 / self.backbone.out_features**0.5
             with torch.no_grad():

@@ -1,26 +1,22 @@
-"""One small training loop shared by all fine-tuning policies and regularisers.
+"""Fine-tuning on the shared training engine (:mod:`transferkit.engine`).
 
-Minimises, over the parameters the policy leaves trainable,
+:class:`FineTuneStep` owns the fine-tuning loss: over the parameters the policy leaves
+trainable,
 
 .. math:: \\frac{1}{|B|}\\sum_{(x, y)\\in B} \\ell_{\\mathrm{CE}}(h(\\phi(x)), y)
           + \\Omega(\\phi, h; B),
 
 with :math:`\\Omega` an optional regulariser (:class:`~transferkit.finetune.L2SP`,
-:class:`~transferkit.finetune.BSS`). Features:
-
-* early stopping on a stratified validation split of the training data (patience on the
-  validation loss; the best weights are restored at the end);
-* a checkpoint after every epoch and exact resume: batch order and augmentation are
-  drawn from generators seeded by ``(seed, epoch)``, so an interrupted run resumed from
-  its checkpoint ends with the same weights as an uninterrupted one;
-* a progress bar over epochs.
+:class:`~transferkit.finetune.BSS`). :func:`train_net` runs it on the engine, which
+brings early stopping on a stratified validation split (patience on the validation
+loss; the best weights are restored), a checkpoint after every epoch keyed by every
+setting with exact resume, a local random generator (``fit`` leaves the global random
+state alone), the device and a progress bar with the live loss.
 """
 
 from __future__ import annotations
 
-import copy
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,14 +24,15 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
-from tqdm.auto import tqdm
 
-from transferkit._validation import check_option, check_positive
+from transferkit._validation import TransferKitInputError, check_option, check_positive
+from transferkit.engine import Batch, Callback, DomainBatches, EarlyStopping, Engine, TrainStep
+from transferkit.engine.data import TensorSource
 from transferkit.finetune.policies import FineTunePolicy, TransferNet, make_policy
 from transferkit.finetune.regularizers import Regularizer, make_regularizer
 from transferkit.finetune.transforms import random_shift
 
-__all__ = ["TrainHistory", "train_net", "predict_logits"]
+__all__ = ["FineTuneStep", "TrainHistory", "train_net", "predict_logits"]
 
 
 @dataclass
@@ -53,17 +50,8 @@ class TrainHistory:
         return asdict(self)
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
-    perm = torch.randperm(n, generator=generator)
-    chunks = list(torch.split(perm, batch_size))
-    if len(chunks) > 1 and chunks[-1].numel() == 1:  # batch norm cannot train on 1 sample
-        chunks[-2] = torch.cat([chunks[-2], chunks[-1]])
-        chunks.pop()
-    return chunks
-
-
 def _split_validation(
-    y: np.ndarray, val_fraction: float, seed: int
+    y: np.ndarray, val_fraction: float, random_state: int
 ) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import StratifiedShuffleSplit
 
@@ -71,25 +59,14 @@ def _split_validation(
     n_val = int(np.ceil(val_fraction * y.size))
     counts = np.bincount(y)
     if n_val < n_classes or counts[counts > 0].min() < 2 or y.size - n_val < n_classes:
-        raise ValueError(
+        raise TransferKitInputError(
             f"val_fraction={val_fraction} cannot give a stratified validation split of "
             f"{y.size} samples with {n_classes} classes (smallest class has "
             f"{counts[counts > 0].min()}); use val_fraction=0 (fixed epochs) or more labels."
         )
-    sss = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=seed)
+    sss = StratifiedShuffleSplit(n_splits=1, test_size=n_val, random_state=random_state)
     tr, va = next(sss.split(np.zeros(y.size), y))
     return np.sort(tr), np.sort(va)
-
-
-def _fingerprint(X, y, policy, reg, seed, lr, batch_size, val_fraction) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    h.update(X.detach().cpu().contiguous().numpy().tobytes())
-    h.update(str(tuple(X.shape)).encode())
-    h.update(np.ascontiguousarray(y).tobytes())
-    h.update(f"{policy!r}|{reg!r}|{seed}|{lr}|{batch_size}|{val_fraction}".encode())
-    return h.hexdigest()
 
 
 @torch.no_grad()
@@ -113,6 +90,91 @@ def predict_logits(
         net.train(was)
 
 
+class FineTuneStep(TrainStep):
+    """Cross-entropy (+ regulariser) under a fine-tuning policy, for the engine.
+
+    Parameters
+    ----------
+    net : TransferNet
+    policy : FineTunePolicy
+    regularizer : Regularizer or None
+        Started on ``net`` as it is now (L2-SP's reference weights are kept in the
+        step's state, hence in checkpoints).
+    transform : callable, optional
+        Applied to every batch before the network.
+    augment_shift : int
+        Random translation of up to this many pixels (drawn from the epoch generator).
+    validation : (X, y) tensors, optional
+        Held-out labelled data: :meth:`validate` reports ``val_loss`` and
+        ``val_accuracy``.
+    """
+
+    def __init__(
+        self,
+        net: TransferNet,
+        policy: FineTunePolicy,
+        regularizer: Regularizer | None = None,
+        *,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        augment_shift: int = 0,
+        validation: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> None:
+        super().__init__()
+        self.net = net
+        self.policy = policy
+        self.regularizer = regularizer
+        self.transform = transform
+        self.augment_shift = int(augment_shift)
+        self.validation = validation
+        if regularizer is not None:
+            regularizer.start(net)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "policy": repr(self.policy),
+            "regularizer": repr(self.regularizer),
+            "augment_shift": self.augment_shift,
+            "transform": getattr(self.transform, "__qualname__", repr(self.transform)),
+            "validation": None if self.validation is None else int(self.validation[1].numel()),
+        }
+
+    def get_extra_state(self) -> dict[str, Any]:
+        w0 = getattr(self.regularizer, "_w0", None)
+        return {"reg_w0": w0} if w0 is not None else {}
+
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        if state.get("reg_w0") is not None and self.regularizer is not None:
+            self.regularizer._w0 = state["reg_w0"]
+
+    def on_epoch_start(self, epoch: int) -> None:
+        frozen = self.policy.apply(self.net, epoch)
+        self.train()
+        for m in frozen:
+            m.eval()
+
+    def forward(self, batch: Batch, state: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        xb, yb = batch.source
+        if self.augment_shift:
+            xb = random_shift(xb, self.augment_shift, batch.generator)
+        if self.transform is not None:
+            xb = self.transform(xb)
+        logits, feats = self.net.forward_with_features(xb)
+        loss = F.cross_entropy(logits, yb)
+        if self.regularizer is not None:
+            loss = loss + self.regularizer.penalty(self.net, feats)
+        return loss, {}
+
+    def validate(self) -> dict[str, float]:
+        if self.validation is None or self.validation[1].numel() == 0:
+            return {}
+        Xva, yva = self.validation
+        logits = predict_logits(self.net, Xva, transform=self.transform)
+        return {
+            "val_loss": float(F.cross_entropy(logits, yva)),
+            "val_accuracy": float((logits.argmax(1) == yva).float().mean()),
+        }
+
+
 def train_net(
     net: TransferNet,
     X: torch.Tensor,
@@ -131,8 +193,12 @@ def train_net(
     augment_shift: int = 0,
     checkpoint_path: str | Path | None = None,
     resume: bool = False,
-    seed: int = 0,
-    progress: bool = True,
+    on_mismatch: str = "error",
+    settings: dict[str, Any] | None = None,
+    callbacks: Sequence[Callback] = (),
+    device: str | torch.device | None = None,
+    random_state: int = 0,
+    verbose: bool = True,
     desc: str = "fine-tune",
 ) -> TrainHistory:
     """Train ``net`` (in place) on images ``X`` with class indices ``y``.
@@ -163,15 +229,23 @@ def train_net(
     augment_shift : int
         Random translation of up to this many pixels during training.
     checkpoint_path : str or Path, optional
-        Written after every epoch (``torch.save`` of tensors and numbers only, read
-        back with ``weights_only=True``).
+        Written after every epoch (tensors and numbers only, read back with
+        ``weights_only=True``). A folder is refused before training.
     resume : bool
-        Continue from ``checkpoint_path`` if it exists. A checkpoint written for other
-        data or settings is refused (``epochs`` may differ: resume to train longer).
-    seed : int
-        Seeds the validation split, batch order, augmentation and head initialisation.
-    progress : bool
-        Show a progress bar over epochs.
+        Continue from ``checkpoint_path`` if it exists. The checkpoint is keyed by the
+        data, the starting weights and every setting; ``epochs`` may grow (resume to
+        train longer).
+    on_mismatch : {"error", "restart"}
+        What a checkpoint of another run does: raise, or warn and train anew.
+    settings : dict, optional
+        More settings of the caller for the checkpoint key.
+    callbacks : sequence of Callback
+        Extra engine callbacks (logging, interruption...).
+    device : str or torch.device, optional
+    random_state : int
+        Seeds the validation split, batch order and augmentation.
+    verbose : bool
+        Show a progress bar with the live loss.
 
     Returns
     -------
@@ -184,7 +258,7 @@ def train_net(
     >>> _ = torch.manual_seed(0)
     >>> net = TransferNet(SmallCNN(widths=(4, 8, 8)), 2)
     >>> X = torch.rand(20, 1, 8, 8); y = (X.mean((1, 2, 3)) > 0.5).long()
-    >>> h = train_net(net, X, y, epochs=3, progress=False)
+    >>> h = train_net(net, X, y, epochs=3, verbose=False)
     >>> len(h.train_loss)
     3
     """
@@ -192,135 +266,77 @@ def train_net(
     check_positive("lr", lr)
     check_positive("batch_size", batch_size, integer=True)
     check_positive("patience", patience, integer=True)
+    check_positive("augment_shift", augment_shift, strict=False, integer=True)
     check_option("optimizer", optimizer, ("adam", "sgd"))
     if not 0.0 <= float(val_fraction) < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1); got {val_fraction!r}.")
+        raise TransferKitInputError(f"val_fraction must be in [0, 1); got {val_fraction!r}.")
     if resume and checkpoint_path is None:
-        raise ValueError("resume=True needs checkpoint_path.")
+        raise TransferKitInputError("resume=True needs checkpoint_path.")
     y_np = np.asarray(y.cpu().numpy() if isinstance(y, torch.Tensor) else y, dtype=np.int64)
     if X.dim() != 4 or X.shape[0] != y_np.size:
-        raise ValueError(
+        raise TransferKitInputError(
             f"X must be (n, C, H, W) with one label per image; got X {tuple(X.shape)} and "
             f"{y_np.size} labels."
         )
     n_out = net.head.out_features
     if y_np.min() < 0 or y_np.max() >= n_out:
-        raise ValueError(f"labels must be class indices in [0, {n_out}); got {np.unique(y_np)}.")
+        raise TransferKitInputError(
+            f"labels must be class indices in [0, {n_out}); got {np.unique(y_np)}."
+        )
 
     pol = make_policy(policy)
     reg = make_regularizer(regularizer)
     if val_fraction > 0:
-        tr_idx, va_idx = _split_validation(y_np, float(val_fraction), seed)
+        tr_idx, va_idx = _split_validation(y_np, float(val_fraction), random_state)
     else:
         tr_idx, va_idx = np.arange(y_np.size), np.array([], dtype=np.int64)
     Xtr, ytr = X[torch.as_tensor(tr_idx)], torch.as_tensor(y_np[tr_idx])
     Xva, yva = X[torch.as_tensor(va_idx)], torch.as_tensor(y_np[va_idx])
 
-    if reg is not None:
-        reg.start(net)
+    engine = Engine(
+        int(epochs),
+        random_state=int(random_state),
+        callbacks=[
+            *([EarlyStopping("val_loss", patience=int(patience))] if va_idx.size else []),
+            *callbacks,
+        ],
+        checkpoint_path=checkpoint_path,
+        resume=resume,
+        on_mismatch=on_mismatch,
+        settings={**(settings or {}), "val_fraction": float(val_fraction)},
+        verbose=verbose,
+        desc=desc,
+        device=device,
+    )
+    step = FineTuneStep(
+        net,
+        pol,
+        reg,
+        transform=transform,
+        augment_shift=int(augment_shift),
+        validation=(Xva, yva) if va_idx.size else None,
+    )
     groups = pol.param_groups(net, lr)
     if optimizer == "adam":
         opt = torch.optim.Adam(groups, lr=lr, weight_decay=weight_decay)
     else:
         opt = torch.optim.SGD(groups, lr=lr, momentum=0.9, weight_decay=weight_decay)
-
-    fingerprint = _fingerprint(X, y_np, pol, reg, seed, lr, batch_size, val_fraction)
-    hist = TrainHistory()
-    best_loss, best_state, bad = float("inf"), None, 0
-    start_epoch = 0
-    ckpt = Path(checkpoint_path) if checkpoint_path is not None else None
-    if resume and ckpt is not None and ckpt.is_file():
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
-        if state.get("fingerprint") != fingerprint:
-            raise ValueError(
-                f"checkpoint {ckpt} was written for other data or settings (data, labels, "
-                "policy, regularizer, seed, lr, batch size, validation split); delete it or "
-                "use another checkpoint_path."
-            )
-        net.load_state_dict(state["net"])
-        opt.load_state_dict(state["optimizer"])
-        if reg is not None and "reg_w0" in state:
-            reg._w0 = state["reg_w0"]
-        h = state["history"]
-        hist = TrainHistory(
-            train_loss=list(h["train_loss"]),
-            val_loss=list(h["val_loss"]),
-            val_accuracy=list(h["val_accuracy"]),
-            best_epoch=int(h["best_epoch"]),
-            stopped_early=bool(h["stopped_early"]),
-        )
-        best_loss, bad = float(state["best_loss"]), int(state["bad_epochs"])
-        best_state = state.get("best_state")
-        start_epoch = int(state["epoch"]) + 1
-        hist.resumed_from_epoch = start_epoch
-        if hist.stopped_early:
-            start_epoch = epochs
-
-    bar = tqdm(range(start_epoch, epochs), desc=desc, disable=not progress, leave=False)
-    for epoch in bar:
-        frozen = pol.apply(net, epoch)
-        net.train()
-        for m in frozen:
-            m.eval()
-        g = torch.Generator().manual_seed(int(seed) * 100_003 + epoch)
-        total, count = 0.0, 0
-        for idx in _batches(Xtr.shape[0], int(batch_size), g):
-            xb = Xtr[idx]
-            if augment_shift:
-                xb = random_shift(xb, int(augment_shift), g)
-            if transform is not None:
-                xb = transform(xb)
-            logits, feats = net.forward_with_features(xb)
-            loss = F.cross_entropy(logits, ytr[idx])
-            if reg is not None:
-                loss = loss + reg.penalty(net, feats)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * idx.numel()
-            count += idx.numel()
-        hist.train_loss.append(total / max(count, 1))
-        if va_idx.size:
-            logits = predict_logits(net, Xva, transform=transform)
-            vloss = float(F.cross_entropy(logits, yva))
-            hist.val_loss.append(vloss)
-            hist.val_accuracy.append(float((logits.argmax(1) == yva).float().mean()))
-            if vloss < best_loss - 1e-6:
-                best_loss, bad, hist.best_epoch = vloss, 0, epoch
-                best_state = copy.deepcopy(net.state_dict())
-            else:
-                bad += 1
-            bar.set_postfix(loss=f"{hist.train_loss[-1]:.3f}", val=f"{vloss:.3f}")
-            if bad >= patience:
-                hist.stopped_early = True
-        else:
-            hist.best_epoch = epoch
-            bar.set_postfix(loss=f"{hist.train_loss[-1]:.3f}")
-        if ckpt is not None:
-            ckpt.parent.mkdir(parents=True, exist_ok=True)
-            payload = {
-                "net": net.state_dict(),
-                "optimizer": opt.state_dict(),
-                "epoch": epoch,
-                "fingerprint": fingerprint,
-                "best_loss": best_loss,
-                "bad_epochs": bad,
-                "history": {k: v for k, v in hist.to_dict().items() if k != "resumed_from_epoch"},
-            }
-            if best_state is not None:
-                payload["best_state"] = best_state
-            if reg is not None and hasattr(reg, "_w0"):
-                payload["reg_w0"] = reg._w0
-            tmp = ckpt.with_suffix(ckpt.suffix + ".tmp")
-            torch.save(payload, tmp)
-            tmp.replace(ckpt)
-        if hist.stopped_early:
-            break
-    if best_state is not None:
-        net.load_state_dict(best_state)
-    for p in net.parameters():
-        p.requires_grad_(True)
-    if not np.all(np.isfinite(hist.train_loss)):
-        warnings.warn("training loss became non-finite; lower lr.", RuntimeWarning, stacklevel=2)
-    net.eval()
+    data = DomainBatches(TensorSource(Xtr, ytr), batch_size=int(batch_size))
+    try:
+        state = engine.fit(step, data, opt)
+    finally:
+        for p in net.parameters():
+            p.requires_grad_(True)
+        net.eval()
+    early = next((c for c in engine.callbacks if isinstance(c, EarlyStopping)), None)
+    hist = TrainHistory(
+        train_loss=list(state.history.get("loss", [])),
+        val_loss=list(state.history.get("val_loss", [])),
+        val_accuracy=list(state.history.get("val_accuracy", [])),
+        best_epoch=early.best_epoch
+        if early is not None
+        else len(state.history.get("loss", [])) - 1,
+        stopped_early=bool(early is not None and early.stopped_early),
+        resumed_from_epoch=state.resumed_from_epoch,
+    )
     return hist
