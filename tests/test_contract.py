@@ -26,7 +26,7 @@ REQUIRED = {
 # Small values for dimension-like parameters so that 3-feature test data suffices.
 SMALL = {"n_components": 2, "dim": 2, "subspace_dim": 2, "k": 2}
 # Image models are trained briefly on the test features tiled into 16x16 images.
-IMAGE = {"epochs": 1, "pretrain_epochs": 1, "progress": False}
+IMAGE = {"epochs": 1, "pretrain_epochs": 1, "verbose": False}
 
 
 def as_images(est, *arrays):

@@ -114,7 +114,7 @@ def _corrupt_cache(kind, path, features):
     ],
 )
 def test_a_bad_cache_file_is_recomputed_with_a_warning(cnn, images, tmp_path, kind):
-    kw = dict(image_shape=(1, 16, 16), cache_dir=tmp_path, progress=False)
+    kw = dict(image_shape=(1, 16, 16), cache_dir=tmp_path, verbose=False)
     expected = extract_features(cnn, images, "block3", **kw)
     (path,) = tmp_path.glob("features-*.npz")
     _corrupt_cache(kind, path, expected)
