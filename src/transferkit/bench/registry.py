@@ -182,7 +182,14 @@ def discover_methods() -> list[str]:
 
 
 def get_method(name: str) -> MethodSpec:
-    """The registered method ``name`` (raises with the list of known names)."""
+    """The registered method ``name`` (raises with the list of known names).
+
+    ``NAME+guard`` is the guarded variant of ``NAME`` (see :mod:`transferkit.bench.guard`).
+    """
+    from transferkit.bench.guard import GUARD_SUFFIX, guarded_spec
+
+    if isinstance(name, str) and name.endswith(GUARD_SUFFIX):
+        return guarded_spec(METHODS.lookup(name.removesuffix(GUARD_SUFFIX)))
     return METHODS.lookup(name)
 
 
