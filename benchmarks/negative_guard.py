@@ -75,7 +75,12 @@ def classifier(name: str):
     return LogisticRegression(C=0.1, max_iter=1000)
 
 
-def methods(clf):
+def methods(clf, quick: bool = False):
+    if quick:
+        return {
+            "joint_pca": make_transfer_pipeline(JointPCA(n_components=100), clf),
+            "coral": make_transfer_pipeline(CORAL(lambda_=1.0), clf),
+        }
     return {
         "joint_pca": make_transfer_pipeline(JointPCA(n_components=100), clf),
         "coral": make_transfer_pipeline(CORAL(lambda_=1.0), clf),
@@ -84,7 +89,9 @@ def methods(clf):
     }
 
 
-def label_free_cells(suites: dict, n_tasks: int | None, seed: int) -> list[dict]:
+def label_free_cells(
+    suites: dict, n_tasks: int | None, seed: int, quick: bool = False
+) -> list[dict]:
     rows = []
     for suite, (dataset, tasks, clf_name) in suites.items():
         for task in tasks[:n_tasks]:
@@ -93,7 +100,7 @@ def label_free_cells(suites: dict, n_tasks: int | None, seed: int) -> list[dict]
             clf = classifier(clf_name)
             base = SourceOnly(clf)
             base_acc = clone(base).fit(Xs, ys).score(Xt, yt)
-            for name, method in methods(clf).items():
+            for name, method in methods(clf, quick).items():
                 start = time.perf_counter()
                 acc = clone(method).fit(Xs, ys, X_target=Xt).score(Xt, yt)
                 guard = NegativeTransferGuard(method, base, n_splits=3, random_state=seed)
@@ -290,7 +297,7 @@ def main() -> None:
     start = time.perf_counter()
     if args.quick:
         suites = {"digits": (*SUITES["digits"][:1], ["U->M"], "1nn")}
-        label_free = label_free_cells(suites, 1, args.seed)
+        label_free = label_free_cells(suites, 1, args.seed, quick=True)
         unrelated = unrelated_cells(1, 3, args.seed)
     else:
         label_free = label_free_cells(SUITES, None, args.seed)
