@@ -3,10 +3,11 @@
 Two real settings whose intermediate domains are physical:
 
 * **Rotated digits** (MNIST of ``mnist_usps``, 16x16, unit L2 norm). Per seed, the 2000
-  images are shuffled into disjoint groups: source 800 upright images; target 240 images
-  rotated by 60 degrees (45 in the second task); candidate intermediate domains of 240
-  images each, rotated by 15, 30, 45 degrees (the useful ones) and by -30 and 90 degrees
-  (distractors that lie away from the path).
+  images are shuffled into disjoint groups: source 800 upright images; the target rotated
+  by 60 degrees (45 in the second task); candidate intermediate domains rotated by 15,
+  30, 45 degrees (the useful ones; 45 only in the first task) and by -30 and 90 degrees
+  (distractors that lie away from the path). Target and candidates have 200 images each
+  (240 in the second task).
 * **COIL20 by viewing angle** (both JDA domains pooled: 20 objects x 72 views, 5 degree
   steps; unit L2 norm). Source: views in [0, 45) degrees; target: [135, 180); candidate
   intermediates: [45, 90) and [90, 135) (on the path) and [225, 270), [270, 315) (off it).
@@ -54,7 +55,8 @@ def digits_task(target_angle: float, seed: int, quick: bool = False):
     else:
         names = ["15", "30", "-30", "90"]
     angles = [0, *map(float, names), target_angle]
-    sizes = [800] + [240] * len(names) + [240]
+    per_domain = 1200 // (len(names) + 1)  # 200 (60 degrees) or 240 (45 degrees)
+    sizes = [800] + [per_domain] * (len(names) + 1)
     parts = rotated_mnist_domains(angles, sizes, random_state=seed)
     (Xs, ys), (Xt, yt) = parts[0], parts[-1]
     candidates = {name: part[0] for name, part in zip(names, parts[1:-1], strict=True)}
