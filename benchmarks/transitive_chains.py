@@ -17,8 +17,8 @@ Methods, all with the same classifier (an RBF SVM, C=10, gamma="scale"):
 gradual self-training with no intermediate domain; ``chosen chain`` =
 ``TransitiveTransfer`` (MMD graph, bottleneck cost; label-free); ``oracle chain`` = the best
 target accuracy over every chain of candidates taken in order of their distance from the
-source, and no adaptation at all (an upper bound that looks at target labels). Self-training drops the 20 % least
-confident pseudo-labels per hop.
+source, and no adaptation at all (an upper bound that looks at target labels).
+Self-training drops the 20 % least confident pseudo-labels per hop.
 
 Run: ``python benchmarks/transitive_chains.py`` (a few minutes) or ``--quick`` (one seed,
 a small digits task with two candidates: seconds).

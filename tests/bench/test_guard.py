@@ -42,7 +42,7 @@ def test_guarded_spec_wraps_the_method_with_its_own_classifier(coral_method):
 
 def test_bench_runs_the_guarded_cells(tmp_path, fake_suite, coral_method, tiny_loader):
     run_benchmark(
-        "tiny", ["tiny_coral", "tiny_coral+guard"], seeds=1, output_dir=tmp_path, progress=False
+        "tiny", ["tiny_coral", "tiny_coral+guard"], seeds=1, output_dir=tmp_path, verbose=False
     )
     data = load_results(next(tmp_path.glob("*.json")))
     cells = {(c["method"], c["task"]): c for c in data["cells"]}
