@@ -1,17 +1,21 @@
 # transferkit: the two set-up commands of the README.
 #   make demo  -> creates .venv, installs transferkit, runs `transferkit demo`
 #   make test  -> creates .venv, installs transferkit with test tools, runs lint + the full suite
+# Both install the exact tested versions of constraints.txt. `make test` installs every extra
+# the suite uses (torch, qp, nilm, report) and the dev tools; it leaves out [federated]
+# (flwr + ray, about 1 GB, and flwr caps typer/rich below the tested versions).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+TEST_EXTRAS := torch,qp,nilm,report,dev
 
 .PHONY: demo test lint install bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(TEST_EXTRAS)]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -41,7 +41,7 @@ def seed_everything(seed: int, *, deterministic_torch: bool = True) -> int:
     np.random.seed(seed)  # noqa: NPY002 - seeds the legacy global generator on purpose
     try:
         import torch
-    except ImportError:  # pragma: no cover - torch is a dependency, but stay usable
+    except ImportError:  # torch is optional (the torch extra)
         return seed
     torch.manual_seed(seed)
     if deterministic_torch:

@@ -9,8 +9,11 @@
 * :mod:`~transferkit.finetune.trainer` — fine-tuning on the shared engine
   (:mod:`transferkit.engine`: early stopping, checkpoints, exact resume);
 * :class:`FineTuneClassifier` — the ``fit(X, y, X_target=..., y_target=...)`` face.
+
+Needs the ``torch`` extra: ``pip install "transferkit[torch]"``.
 """
 
+from transferkit.finetune import _deps  # noqa: F401 - names the torch extra if missing
 from transferkit.finetune.backbones import (
     Backbone,
     SmallCNN,

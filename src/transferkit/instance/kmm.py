@@ -9,6 +9,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from tqdm.auto import tqdm
 
+from transferkit._optional import is_available, require
 from transferkit._validation import (
     MAX_ITER,
     Interval,
@@ -27,6 +28,11 @@ __all__ = ["KMM", "project_box_sum"]
 SOLVERS = ("auto", "qp", "pgd", "nystroem")
 QP_MAX_AUTO = 1000
 PGD_MAX_AUTO = 5000
+
+
+def _qp_available() -> bool:
+    """Whether the exact QP path (the ``qp`` extra: qpsolvers + cvxopt) can run."""
+    return is_available("qpsolvers") and is_available("cvxopt")
 
 
 def project_box_sum(v: np.ndarray, upper: float, low_sum: float, high_sum: float) -> np.ndarray:
@@ -135,6 +141,9 @@ class KMM(BaseWeighter):
         Tolerance of the mean-weight constraint; default
         :math:`(\sqrt{n_s} - 1)/\sqrt{n_s}` as in the paper.
     solver : {"auto", "qp", "pgd", "nystroem"}, default="auto"
+        ``"auto"`` takes ``"qp"`` up to 1000 source samples when the ``qp`` extra
+        (qpsolvers + cvxopt) is installed, else ``"pgd"`` up to 5000, else
+        ``"nystroem"``. ``"qp"`` without that extra raises an error naming it.
     max_iter : int, default=300
         Iterations of the ``"pgd"`` and ``"nystroem"`` solvers.
     tol : float, default=1e-6
@@ -244,7 +253,8 @@ class KMM(BaseWeighter):
         low, high = ns * (1.0 - self.epsilon_), ns * (1.0 + self.epsilon_)
         solver = self.solver
         if solver == "auto":
-            solver = "qp" if ns <= QP_MAX_AUTO else "pgd" if ns <= PGD_MAX_AUTO else "nystroem"
+            exact = ns <= QP_MAX_AUTO and _qp_available()
+            solver = "qp" if exact else "pgd" if ns <= PGD_MAX_AUTO else "nystroem"
         self.solver_ = solver
         self._X_fit = Xs
         self.n_iter_ = 0
@@ -262,7 +272,8 @@ class KMM(BaseWeighter):
         return float(0.5 * beta @ Kbeta - kappa @ beta)
 
     def _solve_qp(self, Xs: np.ndarray, kappa: np.ndarray, low: float, high: float) -> np.ndarray:
-        from qpsolvers import solve_qp
+        solve_qp = require("qpsolvers", extra="qp", purpose='KMM(solver="qp")').solve_qp
+        require("cvxopt", extra="qp", purpose='KMM(solver="qp")')
 
         ns = Xs.shape[0]
         check_memory(

@@ -1,0 +1,161 @@
+"""Install footprint: light ``import transferkit``, errors naming the missing extra, py.typed.
+
+Missing packages are simulated in a subprocess by a finder at the front of
+``sys.meta_path`` that refuses them (as an absent package would), so the tests run in the
+full environment.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+BLOCK = """
+import sys
+
+class _Absent:
+    def __init__(self, names):
+        self.names = set(names)
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".", 1)[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _Absent(NAMES))
+"""
+
+
+def _run(code: str, absent: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    prelude = BLOCK.replace("NAMES", repr(sorted(absent))) if absent else ""
+    return subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_import_transferkit_loads_no_heavy_optional_module():
+    result = _run(
+        """
+        import json, sys
+        import transferkit
+        heavy = ["torch", "matplotlib", "cvxopt", "qpsolvers", "ot"]
+        print(json.dumps([m for m in heavy if m in sys.modules]))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_core_estimators_work_without_any_extra():
+    """CORAL, TCA and KMM (auto solver) fit with torch, qpsolvers, cvxopt and matplotlib gone."""
+    result = _run(
+        """
+        import numpy as np
+        from transferkit import CORAL, KMM, TCA
+        rng = np.random.default_rng(0)
+        Xs, Xt = rng.normal(size=(40, 3)), rng.normal(loc=0.5, size=(30, 3))
+        ys = (Xs[:, 0] > 0).astype(int)
+        CORAL().fit(Xs, ys, X_target=Xt)
+        TCA(n_components=2).fit(Xs, ys, X_target=Xt)
+        kmm = KMM(random_state=0).fit(Xs, X_target=Xt)
+        print(kmm.solver_)
+        """,
+        absent=("torch", "qpsolvers", "cvxopt", "matplotlib", "safetensors"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "pgd"
+
+
+@pytest.mark.parametrize(
+    ("missing", "code", "extra"),
+    [
+        ("torch", "import transferkit.finetune", "torch"),
+        (
+            "qpsolvers",
+            "import numpy as np; from transferkit import KMM;"
+            " KMM(solver='qp').fit(np.eye(5), X_target=np.eye(5))",
+            "qp",
+        ),
+        (
+            "cvxopt",
+            "import numpy as np; from transferkit import KMM;"
+            " KMM(solver='qp').fit(np.eye(5), X_target=np.eye(5))",
+            "qp",
+        ),
+    ],
+)
+def test_missing_extra_error_names_the_extra(missing, code, extra):
+    result = _run(
+        f"""
+        from transferkit._optional import MissingExtraError
+        try:
+            {code}
+        except MissingExtraError as exc:
+            print("ERR", exc)
+        """,
+        absent=(missing,),
+    )
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith("ERR ")
+    assert missing in line
+    assert f'pip install "transferkit[{extra}]"' in line
+
+
+def test_require_names_the_known_extra_and_is_an_import_error():
+    from transferkit._optional import EXTRAS, MissingExtraError, require
+
+    assert EXTRAS["matplotlib"] == "report"
+    with pytest.raises(ImportError, match=r"transferkit\[report\]"):
+        require("matplotlib_missing_for_test", extra="report")
+    assert issubclass(MissingExtraError, ValueError)
+    with pytest.raises(ValueError, match="No extra is known"):
+        require("surely_not_a_module_xyz")
+
+
+def test_extras_declare_what_the_optional_modules_need():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = " ".join(meta["dependencies"]).lower()
+    for heavy in ("torch", "matplotlib", "cvxopt", "qpsolvers", "efficientnet"):
+        assert heavy not in core, heavy
+    extras = meta["optional-dependencies"]
+    assert {"torch", "qp", "federated", "nilm", "report", "all", "dev"} <= set(extras)
+    assert any(req.startswith("torch>=") for req in extras["torch"])
+    # ranges, never exact pins, in pyproject.toml
+    for req in meta["dependencies"] + [r for reqs in extras.values() for r in reqs]:
+        assert "==" not in req, req
+
+
+def test_constraints_pin_every_declared_distribution():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pinned = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, version = line.split("==")
+            pinned[name.strip().lower().replace("_", "-")] = version.strip()
+    assert pinned["torch"] == "2.13.0"
+    extras = meta["optional-dependencies"]
+    tested = meta["dependencies"] + [
+        req for extra in ("torch", "qp", "nilm", "report", "dev") for req in extras[extra]
+    ]
+    for req in tested:
+        name = req.split(">=")[0].split("[")[0].strip().lower().replace("_", "-")
+        assert name in pinned, f"{name} is not pinned in constraints.txt"
+
+
+def test_py_typed_is_in_the_package():
+    assert (ROOT / "src" / "transferkit" / "py.typed").is_file()
