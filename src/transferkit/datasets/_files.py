@@ -61,15 +61,19 @@ def fetch_file(info: DatasetInfo, file: DataFile, data_home: str | os.PathLike[s
         raise DatasetNotFoundError(
             f"Data file {file.path!r} of dataset {info.name!r} was not found at {path}. "
             f"Put the file there (data home {home}; set it with the data_home argument or the "
-            f"{DATA_ENV_VAR} environment variable). The file is published at: "
-            f"{info.published_at}. Expected SHA-256: {file.sha256}."
+            f"{DATA_ENV_VAR} environment variable), or download it with "
+            f"`transferkit datasets fetch {info.name}` (Python: fetch_dataset({info.name!r}) "
+            f"or download=True). The file is published at: {info.published_at}"
+            + (f" ({file.url})" if file.url else "")
+            + f". Expected SHA-256: {file.sha256}."
         )
     actual = _sha256(path)
     if actual != file.sha256:
         raise DatasetChecksumError(
             f"Data file {path} of dataset {info.name!r} is altered or corrupt: SHA-256 "
             f"{actual} differs from the published file's {file.sha256}. Replace it with the "
-            f"original from {info.published_at}."
+            f"original from {info.published_at}, e.g. `transferkit datasets fetch "
+            f"{info.name} --force`."
         )
     return path
 

@@ -9,6 +9,7 @@ import numpy as np
 from scipy.io import loadmat
 
 from transferkit._validation import TransferKitInputError, check_option
+from transferkit.datasets._fetch import fetch_dataset
 from transferkit.datasets._files import dataset_info, fetch_file
 
 __all__ = ["load_domain", "load_task", "list_datasets", "PREPROCESSING", "DOMAIN_ALIASES"]
@@ -105,6 +106,7 @@ def load_domain(
     *,
     preprocessing: str = "none",
     data_home: str | os.PathLike[str] | None = None,
+    download: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load one domain of a benchmark data set as ``(X, y)``.
 
@@ -124,6 +126,8 @@ def load_domain(
         L2 norm (digits and COIL). ``"none"`` returns the raw values as float64.
     data_home : path, optional
         Overrides ``TRANSFERKIT_DATA`` (see :func:`get_data_home`).
+    download : bool, default=False
+        Download missing or altered files first (:func:`fetch_dataset`).
 
     Returns
     -------
@@ -139,6 +143,8 @@ def load_domain(
     dataset_info(dataset)
     check_option("preprocessing", preprocessing, PREPROCESSING)
     name = _resolve_domain(dataset, domain)
+    if download:
+        fetch_dataset(dataset, data_home)
     X, y = _read_raw(dataset, name, data_home)
     how = _STANDARD[dataset] if preprocessing == "standard" else preprocessing
     return _preprocess(X, how), y
@@ -151,11 +157,12 @@ def load_task(
     *,
     preprocessing: str = "standard",
     data_home: str | os.PathLike[str] | None = None,
+    download: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load a transfer task ``source -> target`` as ``(X_source, y_source, X_target, y_target)``.
 
     Preprocessing defaults to the published protocol (``"standard"``), applied to each
-    domain separately.
+    domain separately. ``download=True`` fetches missing files first.
 
     Examples
     --------
@@ -163,6 +170,7 @@ def load_task(
     >>> Xs.shape, Xt.shape
     ((1800, 256), (2000, 256))
     """
-    Xs, ys = load_domain(dataset, source, preprocessing=preprocessing, data_home=data_home)
-    Xt, yt = load_domain(dataset, target, preprocessing=preprocessing, data_home=data_home)
+    options = {"preprocessing": preprocessing, "data_home": data_home}
+    Xs, ys = load_domain(dataset, source, download=download, **options)
+    Xt, yt = load_domain(dataset, target, **options)
     return Xs, ys, Xt, yt

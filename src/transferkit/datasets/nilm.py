@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from transferkit.datasets._fetch import fetch_dataset
 from transferkit.datasets._files import dataset_info, fetch_file
 
 __all__ = ["PlaidSubset", "load_plaid_subset", "HfhadcSubset", "load_hfhadc_subset", "PLAID_NAMES"]
@@ -46,8 +47,12 @@ class PlaidSubset:
     mains_hz: float = 60.0
 
 
-def load_plaid_subset(data_home: str | os.PathLike[str] | None = None) -> PlaidSubset:
+def load_plaid_subset(
+    data_home: str | os.PathLike[str] | None = None, *, download: bool = False
+) -> PlaidSubset:
     """Load the 250-event PLAID 2018 subset (verified by SHA-256).
+
+    ``download=True`` fetches missing files first (:func:`fetch_dataset`).
 
     Examples
     --------
@@ -56,6 +61,8 @@ def load_plaid_subset(data_home: str | os.PathLike[str] | None = None) -> PlaidS
     ((250, 500), 12)
     """
     info = dataset_info("plaid2018_subset")
+    if download:
+        fetch_dataset(info.name, data_home)
     arrays = {}
     for file in info.files:
         key = file.path.rsplit("/", 1)[1].removesuffix(".npy")
@@ -84,8 +91,13 @@ class HfhadcSubset:
     mains_hz: float
 
 
-def load_hfhadc_subset(data_home: str | os.PathLike[str] | None = None) -> HfhadcSubset:
+def load_hfhadc_subset(
+    data_home: str | os.PathLike[str] | None = None, *, download: bool = False
+) -> HfhadcSubset:
     """Load the HFHAD-C subset: 240 recordings, 12 appliance classes (SHA-256 verified).
+
+    ``download=True`` downloads the 240 upstream files and rebuilds the subset when it is
+    missing (:func:`fetch_dataset`, :func:`build_dataset`).
 
     Examples
     --------
@@ -94,6 +106,8 @@ def load_hfhadc_subset(data_home: str | os.PathLike[str] | None = None) -> Hfhad
     ((240, 19200), 12)
     """
     info = dataset_info("hfhadc_subset")
+    if download:
+        fetch_dataset(info.name, data_home)
     with np.load(fetch_file(info, info.files[0], data_home), allow_pickle=False) as z:
         counts = z["counts"].astype(np.float32)
         return HfhadcSubset(
