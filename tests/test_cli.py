@@ -58,8 +58,10 @@ def test_bench_list_methods():
 def test_datasets_list(data_home):
     result = runner.invoke(app, ["datasets", "list", "--data-home", str(data_home)])
     assert result.exit_code == 0
-    for name in DATASETS:
+    for name, info in DATASETS.items():
         assert name in result.output
+        assert f"cite:    {info.citation}" in result.output
+        assert f"licence: {info.licence}" in result.output
 
 
 def test_datasets_verify_passes_on_the_real_files(data_home):

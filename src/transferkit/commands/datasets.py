@@ -29,26 +29,20 @@ def list_command(data_home: DataHome = None) -> None:
     from transferkit.datasets import DATASETS, get_data_home
 
     home = get_data_home(data_home)
-    table = Table(title=f"Data sets (data home: {home})", show_lines=True)
-    table.add_column("dataset", no_wrap=True)
-    table.add_column("description")
-    table.add_column("domains")
-    table.add_column("files present", no_wrap=True)
-    table.add_column("cite")
-    table.add_column("licence")
+    console = Console()
+    console.print(f"[bold]Data sets[/] (data home: {home})")
     for name, info in sorted(DATASETS.items()):
         present = sum((home / f.path).is_file() for f in info.files)
-        table.add_row(
-            name,
-            info.description,
-            ", ".join(info.domains) or "-",
-            f"{present}/{len(info.files)}",
-            info.citation,
-            info.licence,
-        )
-    Console().print(table)
-    Console().print(
-        "Get a missing data set with `transferkit datasets fetch NAME` (see also --mirror)."
+        console.print(f"\n[bold]{name}[/]  ({present}/{len(info.files)} files present)")
+        lines = [("", info.description)]
+        if info.domains:
+            lines.append(("domains", ", ".join(info.domains)))
+        lines += [("cite", info.citation), ("licence", info.licence)]
+        for label, text in lines:
+            prefix = f"{label + ':':9}" if label else " " * 9
+            console.print(f"  {prefix}{text}", soft_wrap=True, highlight=False)
+    console.print(
+        "\nGet a missing data set with `transferkit datasets fetch NAME` (see also --mirror)."
     )
 
 
