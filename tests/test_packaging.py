@@ -51,12 +51,35 @@ def test_import_transferkit_loads_no_heavy_optional_module():
         """
         import json, sys
         import transferkit
-        heavy = ["torch", "matplotlib", "cvxopt", "qpsolvers", "ot"]
+        heavy = ["torch", "matplotlib", "cvxopt", "qpsolvers", "ot", "sklearn", "pandas"]
         print(json.dumps([m for m in heavy if m in sys.modules]))
         """
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_every_public_name_resolves_lazily_and_matches_all():
+    import transferkit
+    from transferkit._lazy import lazy_names
+
+    lazy = lazy_names(Path(transferkit.__file__).read_text())
+    assert sorted(lazy) == sorted(transferkit.__all__)
+    for name, (module, attribute) in lazy.items():
+        value = getattr(transferkit, name)
+        assert value is getattr(__import__(module, fromlist=[attribute]), attribute)
+    assert set(transferkit.__all__) <= set(dir(transferkit))
+    assert transferkit.datasets.__name__ == "transferkit.datasets"  # subpackages too
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        transferkit.no_such_name  # noqa: B018
+
+
+def test_star_import_gives_every_public_name():
+    namespace: dict[str, object] = {}
+    exec("from transferkit import *", namespace)
+    import transferkit
+
+    assert set(transferkit.__all__) <= set(namespace)
 
 
 def test_core_estimators_work_without_any_extra():
