@@ -73,7 +73,7 @@ def main() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     bare, estimators = (float(v) for v in out.stdout.split())
     print(
-        f"    import transferkit: {bare:.2f} CPU s on top of numpy + scipy; "
+        f"    import transferkit: {1000 * bare:.0f} ms CPU on top of numpy + scipy; "
         f"then from transferkit import CORAL: {estimators:.2f} CPU s more"
     )
 
