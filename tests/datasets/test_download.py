@@ -317,3 +317,40 @@ def test_fetch_of_a_derived_set_stops_cleanly_at_a_missing_upstream_file(server,
     assert "raw/fridge/11.txt" in str(err.value)
     files = _files_under(home)
     assert len(files) == 10 and all(f.startswith("nilm/hfhadc_subset/raw/fridge/") for f in files)
+
+
+def test_ctrl_c_keeps_the_part_file_and_the_next_fetch_resumes_it(
+    server, tmp_path, monkeypatch, only_loopback
+):
+    """An interrupted download keeps ``.part`` (never the final name); fetching again resumes."""
+    home = tmp_path / "home"
+    file = dataset_info("coil20").files[0]
+    guarded = _download._urlopen
+
+    class Interrupting:
+        def __init__(self, response):
+            self.response, self.headers, self.status = response, response.headers, response.status
+            self.reads = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.response.close()
+
+        def read(self, n):
+            self.reads += 1
+            if self.reads > 3:
+                raise KeyboardInterrupt
+            return self.response.read(n)
+
+    monkeypatch.setattr(_download, "_urlopen", lambda r, t: Interrupting(guarded(r, t)))
+    with pytest.raises(KeyboardInterrupt):
+        fetch_dataset("coil20", home, mirror=f"{server.base}/ok", **FAST)
+    part = home / (file.path + ".part")
+    assert part.stat().st_size == 3 * _download.CHUNK
+    assert not (home / file.path).exists()
+    monkeypatch.setattr(_download, "_urlopen", guarded)
+    (path,) = fetch_dataset("coil20", home, mirror=f"{server.base}/ok", **FAST)
+    assert _sha(path) == file.sha256 and not part.exists()
+    assert server.requests[-1][1] == f"bytes={3 * _download.CHUNK}-"
