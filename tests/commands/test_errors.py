@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 
 import numpy as np
 import pytest
@@ -24,30 +25,33 @@ def _npy_header(path, shape, dtype="<f8", payload=b"\0" * 64, size=None):
             fh.truncate(size)  # sparse: claims and holds `size` bytes without using disk
 
 
-@pytest.fixture
-def bad_files(tmp_path, rng):
-    np.save(tmp_path / "ok.npy", rng.normal(size=(30, 3)))
-    np.save(tmp_path / "ok4.npy", rng.normal(size=(30, 4)))
+def make_bad_files(folder, rng):
+    """Write the hostile and malformed data files the CLI cases point at."""
+    np.save(folder / "ok.npy", rng.normal(size=(30, 3)))
+    np.save(folder / "ok4.npy", rng.normal(size=(30, 4)))
     noise = rng.bytes(400)
     for suffix in ("npy", "npz", "mat", "csv"):
-        (tmp_path / f"random.{suffix}").write_bytes(noise)
-    (tmp_path / "ragged.csv").write_text("1,2,3\n4,5\n6,7,8\n")
-    (tmp_path / "words.csv").write_text("a,b\n1,x\n")
-    (tmp_path / "empty.csv").write_text("")
-    _npy_header(tmp_path / "claims_1e12.npy", (10**12,))
-    _npy_header(tmp_path / "sparse_800MB.npy", (10**8,), size=10**8 * 8 + 128)
-    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    np.save(tmp_path / "strings.npy", np.array([["a", "b"]]))
-    with open(tmp_path / "header.npy", "wb") as fh:  # a valid magic, a broken header
+        (folder / f"random.{suffix}").write_bytes(noise)
+    (folder / "ragged.csv").write_text("1,2,3\n4,5\n6,7,8\n")
+    (folder / "words.csv").write_text("a,b\n1,x\n")
+    (folder / "empty.csv").write_text("")
+    _npy_header(folder / "claims_1e12.npy", (10**12,))
+    _npy_header(folder / "sparse_800MB.npy", (10**8,), size=10**8 * 8 + 128)
+    np.save(folder / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.save(folder / "strings.npy", np.array([["a", "b"]]))
+    with open(folder / "header.npy", "wb") as fh:  # a valid magic, a broken header
         fh.write(b"\x93NUMPY\x01\x00\x10\x00{'descr': <f8'  \n")
-    import zipfile
-
-    with zipfile.ZipFile(tmp_path / "forged.npz", "w") as archive:
+    with zipfile.ZipFile(folder / "forged.npz", "w") as archive:
         with archive.open("X.npy", "w") as member:
             header = {"descr": "<f8", "fortran_order": False, "shape": (10**12, 3)}
             np.lib.format.write_array_header_1_0(member, header)
-    (tmp_path / "folder.npy").mkdir()
-    return tmp_path
+    (folder / "folder.npy").mkdir()
+    return folder
+
+
+@pytest.fixture
+def bad_files(tmp_path, rng):
+    return make_bad_files(tmp_path, rng)
 
 
 # (arguments, exit status, words the single error line must contain)
@@ -154,7 +158,7 @@ CASES = {
 }
 
 
-def _fill(args, folder):
+def fill(args, folder):
     out = []
     for a in args:
         if a.startswith("{") and a.endswith("}"):
@@ -178,7 +182,7 @@ def assert_one_clear_line(result, code, words):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_cli_error_is_one_clear_line(case, bad_files):
     args, code, words = CASES[case]
-    result = runner.invoke(app, _fill(args, bad_files))
+    result = runner.invoke(app, fill(args, bad_files))
     assert_one_clear_line(result, code, words)
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
+from transferkit._validation import TransferKitInputError
+
 __all__ = [
+    "SingularMatrixError",
     "symmetric_power",
     "top_eigenvectors",
     "generalized_top_eigenvectors",
     "lowrank_generalized_top_eigenvectors",
 ]
+
+
+class SingularMatrixError(TransferKitInputError, np.linalg.LinAlgError):
+    """A matrix that must be inverted is singular for the data given."""
 
 
 def symmetric_power(C: np.ndarray, power: float, *, floor: float = 0.0) -> np.ndarray:
@@ -30,8 +37,11 @@ def symmetric_power(C: np.ndarray, power: float, *, floor: float = 0.0) -> np.nd
     values, vectors = linalg.eigh(C)
     values = np.maximum(values, floor)
     if power < 0 and np.any(values <= 0):
-        raise np.linalg.LinAlgError(
-            "cannot take a negative power of a singular matrix; add regularisation."
+        raise SingularMatrixError(
+            "cannot take a negative power of a singular matrix (eigenvalues from "
+            f"{values.min():.3g} to {values.max():.3g}): the features are collinear or of "
+            "wildly different scales; standardise them (e.g. sklearn's StandardScaler) or "
+            "add regularisation (e.g. a larger lambda_)."
         )
     return (vectors * values**power) @ vectors.T
 

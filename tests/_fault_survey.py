@@ -1,0 +1,299 @@
+"""Measure the fault table: every public estimator against a list of bad inputs.
+
+Each case is run for real and its outcome is classified:
+
+* ``clear error`` -- a transferkit error (:class:`~transferkit.TransferKitInputError` and
+  its subclasses) or scikit-learn's ``NotFittedError``, with its message;
+* ``works`` -- the call returned, and what it returned is finite (labels from the
+  source classes, weights non-negative);
+* ``UNCLEAR`` -- anything else (a foreign exception, a non-finite result): a defect.
+
+``tests/test_fault_survey.py`` asserts that no case is UNCLEAR; running this file as a
+script regenerates the measured section of ``docs/reliability.md``::
+
+    PYTHONPATH=src python tests/_fault_survey.py
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.exceptions import NotFittedError
+
+from transferkit import TransferKitInputError
+from transferkit._discovery import all_estimators
+from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "reliability.md"
+BEGIN, END = "<!-- BEGIN measured estimator rows -->", "<!-- END measured estimator rows -->"
+CLI_BEGIN, CLI_END = "<!-- BEGIN measured CLI rows -->", "<!-- END measured CLI rows -->"
+
+Data = tuple[object, object, object, object]  # Xs, ys, Xt, yt (partial target labels)
+
+
+def clean_data(n_features: int = 3) -> Data:
+    """60 source and 45 target samples of three shifted classes (seeded)."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0, 0.0], [3.0, 0.0, 1.0], [0.0, 3.0, -1.0]])[:, :n_features]
+    ys = np.repeat([0, 1, 2], 20)
+    yt_full = np.repeat([0, 1, 2], 15)
+    Xs = centres[ys] + rng.normal(scale=0.6, size=(60, n_features))
+    Xt = 1.5 * (centres[yt_full] + rng.normal(scale=0.6, size=(45, n_features))) + 2.0
+    yt = np.full(45, -1)
+    yt[::3] = yt_full[::3]
+    return Xs, ys, Xt, yt
+
+
+def _set(data: Data, index: int, value: object) -> Data:
+    out = list(data)
+    out[index] = value
+    return tuple(out)  # type: ignore[return-value]
+
+
+def _nan(a):
+    a = np.array(a, dtype=float)
+    a[0, 0] = np.nan
+    return a
+
+
+def _inf(a):
+    a = np.array(a, dtype=float)
+    a[1, 0] = np.inf
+    return a
+
+
+def _strings(a):
+    a = np.array(a, dtype=object)
+    a[0, 0] = "abc"
+    return a
+
+
+#: name -> function of clean data returning the bad data (fit is then called on it)
+FIT_CASES: dict[str, Callable[[Data], Data]] = {
+    "NaN in X (source)": lambda d: _set(d, 0, _nan(d[0])),
+    "inf in X_target": lambda d: _set(d, 2, _inf(d[2])),
+    "1-D X (source)": lambda d: _set(d, 0, np.asarray(d[0])[:, 0]),
+    "3-D X_target": lambda d: _set(d, 2, np.asarray(d[2])[:, :, None]),
+    "empty X (source), 0 rows": lambda d: (np.asarray(d[0])[:0], np.asarray(d[1])[:0], *d[2:]),
+    "empty X_target, 0 rows": lambda d: (*d[:2], np.asarray(d[2])[:0], np.asarray(d[3])[:0]),
+    "no features (n, 0)": lambda d: (
+        np.asarray(d[0])[:, :0],
+        d[1],
+        np.asarray(d[2])[:, :0],
+        d[3],
+    ),
+    "mismatched feature counts": lambda d: _set(d, 2, np.asarray(d[2])[:, :2]),
+    "string in X (source)": lambda d: _set(d, 0, _strings(d[0])),
+    "complex X (source)": lambda d: _set(d, 0, np.asarray(d[0]) + 1j),
+    "single source class": lambda d: _set(d, 1, np.zeros(60, dtype=int)),
+    "continuous labels y": lambda d: _set(d, 1, np.linspace(0.1, 0.9, 60)),
+    "NaN label in y": lambda d: _set(d, 1, np.r_[np.nan, np.asarray(d[1], dtype=float)[1:]]),
+    "float labels >= 2**63 in y": lambda d: _set(d, 1, np.asarray(d[1]) * 1e20),
+    "y one label too long": lambda d: _set(d, 1, np.r_[d[1], 0]),
+    "y 2-D (n, 2)": lambda d: _set(d, 1, np.c_[d[1], d[1]]),
+    "y missing (None)": lambda d: _set(d, 1, None),
+    "unknown class in y_target": lambda d: _set(d, 3, np.r_[7, np.asarray(d[3])[1:]]),
+    "y_target one label too long": lambda d: _set(d, 3, np.r_[d[3], -1]),
+    "X_target missing (None)": lambda d: (*d[:2], None, None),
+    "sparse X (source)": lambda d: _set(d, 0, __import__("scipy.sparse").sparse.csr_matrix(d[0])),
+    "every row three times": lambda d: (
+        np.repeat(np.asarray(d[0])[::3], 3, axis=0),
+        np.repeat(np.asarray(d[1])[::3], 3),
+        *d[2:],
+    ),
+    "one target sample": lambda d: (*d[:2], np.asarray(d[2])[:1], np.asarray(d[3])[:1]),
+    "values of order 1e-200 (both domains)": lambda d: (
+        np.asarray(d[0]) * 1e-200,
+        d[1],
+        np.asarray(d[2]) * 1e-200,
+        d[3],
+    ),
+    "constant feature column": lambda d: (
+        np.c_[d[0], np.ones(60)],
+        d[1],
+        np.c_[d[2], np.ones(45)],
+        d[3],
+    ),
+}
+
+@dataclass(frozen=True)
+class Outcome:
+    """One measured row: estimator, case, verdict and the message seen."""
+
+    estimator: str
+    case: str
+    verdict: str  # "clear error", "works" or "UNCLEAR"
+    detail: str
+
+
+def _first_sentence(text: str, limit: int = 150) -> str:
+    text = " ".join(str(text).split())
+    text = re.sub(r"/\S*/", "…/", text)  # no machine paths in the docs
+    cut = re.search(r"(?<=[a-z0-9)\]'`])[.;] ", text)
+    if cut and cut.start() < limit:
+        text = text[: cut.start() + 1]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _run_after_fit(est, X_new) -> str | None:
+    """Use the fitted estimator; return a problem description, or None when all is finite."""
+    if isinstance(est, BaseAdapter):
+        out = np.asarray(est.transform(X_new))
+        return None if np.all(np.isfinite(out)) else "transform returned non-finite values"
+    if isinstance(est, BaseWeighter):
+        w = np.asarray(est.weights_)
+        return None if np.all(np.isfinite(w)) and np.all(w >= 0) else "weights not finite"
+    if isinstance(est, BaseTransferClassifier):
+        pred = np.asarray(est.predict(X_new))
+        return None if set(np.unique(pred)) <= set(est.classes_) else "predicted unknown class"
+    return None  # pragma: no cover
+
+
+def classify(call: Callable[[], str | None], estimator: str, case: str) -> Outcome:
+    """Run ``call`` and classify what happened."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            problem = call()
+    except (TransferKitInputError, NotFittedError) as exc:
+        kind = type(exc).__name__
+        return Outcome(estimator, case, "clear error", f"`{kind}`: {_first_sentence(exc)}")
+    except Exception as exc:  # noqa: BLE001 - every other exception is the finding
+        return Outcome(estimator, case, "UNCLEAR", f"`{type(exc).__name__}`: {_first_sentence(exc)}")
+    if problem:
+        return Outcome(estimator, case, "UNCLEAR", problem)
+    return Outcome(estimator, case, "works", "")
+
+
+def estimator_cases(build: Callable[[type], object], as_images: Callable) -> list[Outcome]:
+    """Every estimator against every case of :data:`FIT_CASES`, plus use before fit."""
+    outcomes = []
+    for name, cls in all_estimators():
+        for case, make in FIT_CASES.items():
+            est = build(cls)
+
+            def call(est=est, make=make, case=case):
+                Xs, ys, Xt, yt = make(clean_data())
+                Xs, Xt = _tile(est, as_images, Xs, Xt)
+                if not getattr(est, "_requires_target_labels", False):
+                    yt = yt if case in TARGET_LABEL_CASES else None
+                est.fit(Xs, ys, X_target=Xt, y_target=yt)
+                usable = Xt is not None and np.ndim(Xt) == 2 and len(Xt) > 0
+                X_new = Xt if usable else _tile(est, as_images, clean_data()[2])[0]
+                return _run_after_fit(est, X_new)
+
+            outcomes.append(classify(call, name, case))
+        est = build(cls)
+        before = _tile(est, as_images, clean_data()[2])[0]
+        outcomes.append(classify(lambda est=est, X=before: _use(est, X), name, "use before fit"))
+    return outcomes
+
+
+TARGET_LABEL_CASES = {"unknown class in y_target", "y_target one label too long"}
+
+
+def _use(est, X):
+    for method in ("predict", "transform", "compute_weights"):
+        if hasattr(est, method):
+            getattr(est, method)(X)
+    return None
+
+
+def _tile(est, as_images, *arrays):
+    """Image models get the test rows tiled to images; malformed arrays stay as they are."""
+    if all(isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype.kind == "f" for a in arrays):
+        return as_images(est, *arrays)
+    return arrays
+
+
+def group_rows(outcomes: list[Outcome]) -> list[tuple[str, str, str]]:
+    """``(entry points, input, what happens)``, estimators with one outcome merged."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for o in outcomes:
+        detail = o.detail.replace(f"This {o.estimator} instance", "This <estimator> instance")
+        groups.setdefault((o.case, o.verdict, detail), []).append(o.estimator)
+    order = {case: i for i, case in enumerate([*FIT_CASES, "use before fit"])}
+    rows = []
+    n_all = len({o.estimator for o in outcomes})
+    for (case, verdict, detail), names in sorted(
+        groups.items(), key=lambda kv: (order[kv[0][0]], -len(kv[1]), kv[1])
+    ):
+        who = f"all {n_all} estimators" if len(names) == n_all else ", ".join(names)
+        what = verdict if not detail else f"{verdict}: {detail}"
+        rows.append((who, case, what.replace("|", "\\|")))
+    return rows
+
+
+def render(rows: list[tuple[str, str, str]]) -> str:
+    lines = [BEGIN, "", "| entry point | input | what happens |", "|---|---|---|"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join([*lines, "", END])
+
+
+def cli_cases(folder: Path) -> list[Outcome]:
+    """Run every command-line case of ``tests/commands/test_errors.py`` for real."""
+    from commands.test_errors import CASES, fill, make_bad_files
+    from typer.testing import CliRunner
+
+    from transferkit.cli import app
+
+    make_bad_files(folder, np.random.default_rng(0))
+    runner = CliRunner()
+    outcomes = []
+    for case, (args, _, _) in CASES.items():
+        result = runner.invoke(app, fill(args, folder))
+        text = " ".join(result.output.split())
+        entry = "transferkit " + " ".join(a if "/" not in a else Path(a).name for a in args)
+        entry = entry.replace("{", "").replace("}", "")
+        clean = "Traceback" not in result.output and result.exit_code in (1, 2)
+        if "Error:" in text:
+            message = text[text.index("Error:") + 6 :].strip()
+        else:  # click's usage errors: "Invalid value for '--seed': ..."
+            message = text[text.index("Invalid value") :] if "Invalid value" in text else text
+            message = message.replace("│", "").replace("╰", "").replace("─", "").strip()
+        verdict = "clear error" if clean else "UNCLEAR"
+        detail = f"status {result.exit_code}: {_first_sentence(message)}"
+        outcomes.append(Outcome(f"`{entry}`", case, verdict, detail))
+    return outcomes
+
+
+def render_cli(outcomes: list[Outcome]) -> str:
+    lines = [CLI_BEGIN, "", "| entry point | input | what happens |", "|---|---|---|"]
+    for o in outcomes:
+        lines.append(f"| {o.estimator} | {o.case} | {o.verdict} ({o.detail.replace('|', '/')}) |")
+    return "\n".join([*lines, "", CLI_END])
+
+
+def _replace(text: str, begin: str, end: str, block: str) -> str:
+    start, stop = text.index(begin), text.index(end) + len(end)
+    return text[:start] + block + text[stop:]
+
+
+def main() -> int:
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_contract import as_images, build
+
+    outcomes = estimator_cases(build, as_images)
+    with tempfile.TemporaryDirectory() as folder:
+        cli = cli_cases(Path(folder))
+    text = _replace(DOC.read_text(), BEGIN, END, render(group_rows(outcomes)))
+    DOC.write_text(_replace(text, CLI_BEGIN, CLI_END, render_cli(cli)))
+    outcomes += cli
+    unclear = [o for o in outcomes if o.verdict == "UNCLEAR"]
+    for o in unclear:
+        print(f"UNCLEAR {o.estimator} / {o.case}: {o.detail}")
+    print(f"{len(outcomes)} cases, {len(unclear)} unclear; wrote {DOC}")
+    return 1 if unclear else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
