@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "reliability.md"
 BEGIN, END = "<!-- BEGIN measured estimator rows -->", "<!-- END measured estimator rows -->"
 CLI_BEGIN, CLI_END = "<!-- BEGIN measured CLI rows -->", "<!-- END measured CLI rows -->"
+CALL_BEGIN, CALL_END = "<!-- BEGIN measured call rows -->", "<!-- END measured call rows -->"
 
 Data = tuple[object, object, object, object]  # Xs, ys, Xt, yt (partial target labels)
 
@@ -123,6 +124,7 @@ FIT_CASES: dict[str, Callable[[Data], Data]] = {
     ),
 }
 
+
 @dataclass(frozen=True)
 class Outcome:
     """One measured row: estimator, case, verdict and the message seen."""
@@ -133,10 +135,11 @@ class Outcome:
     detail: str
 
 
-def _first_sentence(text: str, limit: int = 150) -> str:
-    text = " ".join(str(text).split())
+def _first_sentence(text: str, limit: int = 180) -> str:
+    text = re.sub(r"[│╭╮╯╰─]", "", str(text))  # click's error box
+    text = " ".join(text.split())
     text = re.sub(r"/\S*/", "…/", text)  # no machine paths in the docs
-    cut = re.search(r"(?<=[a-z0-9)\]'`])[.;] ", text)
+    cut = re.search(r"(?<=[a-z0-9)\]'`])\. (?=[A-Z])", text)
     if cut and cut.start() < limit:
         text = text[: cut.start() + 1]
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -165,8 +168,10 @@ def classify(call: Callable[[], str | None], estimator: str, case: str) -> Outco
     except (TransferKitInputError, NotFittedError) as exc:
         kind = type(exc).__name__
         return Outcome(estimator, case, "clear error", f"`{kind}`: {_first_sentence(exc)}")
-    except Exception as exc:  # noqa: BLE001 - every other exception is the finding
-        return Outcome(estimator, case, "UNCLEAR", f"`{type(exc).__name__}`: {_first_sentence(exc)}")
+    except Exception as exc:
+        return Outcome(
+            estimator, case, "UNCLEAR", f"`{type(exc).__name__}`: {_first_sentence(exc)}"
+        )
     if problem:
         return Outcome(estimator, case, "UNCLEAR", problem)
     return Outcome(estimator, case, "works", "")
@@ -237,11 +242,96 @@ def render(rows: list[tuple[str, str, str]]) -> str:
     return "\n".join([*lines, "", END])
 
 
+def _estimator(name: str, **params):
+    return dict(all_estimators())[name](**params)
+
+
+def _fit(name: str, *, scale: float = 1.0, **params):
+    from sklearn.linear_model import LogisticRegression
+
+    Xs, ys, Xt, yt = clean_data()
+    est = _estimator(name, **params)
+    if "estimator" in est.get_params() and est.get_params()["estimator"] is None:
+        est.set_params(estimator=LogisticRegression())
+    return est.fit(np.asarray(Xs) * scale, ys, X_target=np.asarray(Xt) * scale, y_target=yt)
+
+
+def _memory_limit(value: str):
+    import os
+
+    from transferkit._validation import available_memory_bytes
+
+    old = os.environ.get("TRANSFERKIT_MEMORY_LIMIT")
+    os.environ["TRANSFERKIT_MEMORY_LIMIT"] = value
+    try:
+        available_memory_bytes()
+    finally:
+        if old is None:
+            del os.environ["TRANSFERKIT_MEMORY_LIMIT"]
+        else:
+            os.environ["TRANSFERKIT_MEMORY_LIMIT"] = old
+
+
+def _kmm_qp_too_large():
+    import os
+
+    rng = np.random.default_rng(0)
+    old = os.environ.get("TRANSFERKIT_MEMORY_LIMIT")
+    os.environ["TRANSFERKIT_MEMORY_LIMIT"] = "1G"
+    try:
+        _estimator("KMM", solver="qp").fit(rng.normal(size=(30_000, 2)), X_target=np.ones((5, 2)))
+    finally:
+        if old is None:
+            del os.environ["TRANSFERKIT_MEMORY_LIMIT"]
+        else:
+            os.environ["TRANSFERKIT_MEMORY_LIMIT"] = old
+
+
+#: (entry point, input, call): hyper-parameters and settings, one call each. A call
+#: returns nothing when it works; a row joins here once its fix is on main.
+CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
+    ("`KMM.fit`", "`max_iter=10**12` (ran forever)", lambda: _fit("KMM", max_iter=10**12)),
+    (
+        "`TrAdaBoost.fit`",
+        "`n_estimators=10**12`",
+        lambda: _fit("TrAdaBoost", n_estimators=10**12),
+    ),
+    (
+        "`SubspaceAlignmentSVC.fit`",
+        "`max_iter=10**12` (OverflowError in libsvm)",
+        lambda: _fit("SubspaceAlignmentSVC", max_iter=10**12),
+    ),
+    ("`ULSIF.fit`", '`sigma="bogus"`', lambda: _fit("ULSIF", sigma="bogus")),
+    ("`CORAL.fit`", "inputs scaled by 1e200 (LAPACK error)", lambda: _fit("CORAL", scale=1e200)),
+    (
+        "`TCA.fit`",
+        'inputs scaled by 1e200 ("exceeds the rank 0")',
+        lambda: _fit("TCA", scale=1e200),
+    ),
+    ("`TCA.fit`", "inputs scaled by 1e-200", lambda: _fit("TCA", scale=1e-200)),
+    ("`KMM.fit`", '`solver="qp"`, 30,000 samples, 1 GiB budget', _kmm_qp_too_large),
+    ("`TRANSFERKIT_MEMORY_LIMIT`", '`"lots"`', lambda: _memory_limit("lots")),
+]
+
+
+def call_cases() -> list[Outcome]:
+    """Run every :data:`CALL_CASES` entry."""
+    return [classify(lambda c=call: c() and None, who, what) for who, what, call in CALL_CASES]
+
+
+def render_calls(outcomes: list[Outcome]) -> str:
+    lines = [CALL_BEGIN, "", "| entry point | input | what happens |", "|---|---|---|"]
+    for o in outcomes:
+        what = o.verdict if not o.detail else f"{o.verdict}: {o.detail}"
+        lines.append(f"| {o.estimator} | {o.case} | {what.replace('|', '/')} |")
+    return "\n".join([*lines, "", CALL_END])
+
+
 def cli_cases(folder: Path) -> list[Outcome]:
     """Run every command-line case of ``tests/commands/test_errors.py`` for real."""
-    from commands.test_errors import CASES, fill, make_bad_files
     from typer.testing import CliRunner
 
+    from commands.test_errors import CASES, fill, make_bad_files
     from transferkit.cli import app
 
     make_bad_files(folder, np.random.default_rng(0))
@@ -257,7 +347,6 @@ def cli_cases(folder: Path) -> list[Outcome]:
             message = text[text.index("Error:") + 6 :].strip()
         else:  # click's usage errors: "Invalid value for '--seed': ..."
             message = text[text.index("Invalid value") :] if "Invalid value" in text else text
-            message = message.replace("│", "").replace("╰", "").replace("─", "").strip()
         verdict = "clear error" if clean else "UNCLEAR"
         detail = f"status {result.exit_code}: {_first_sentence(message)}"
         outcomes.append(Outcome(f"`{entry}`", case, verdict, detail))
@@ -285,9 +374,11 @@ def main() -> int:
     outcomes = estimator_cases(build, as_images)
     with tempfile.TemporaryDirectory() as folder:
         cli = cli_cases(Path(folder))
+    calls = call_cases()
     text = _replace(DOC.read_text(), BEGIN, END, render(group_rows(outcomes)))
+    text = _replace(text, CALL_BEGIN, CALL_END, render_calls(calls))
     DOC.write_text(_replace(text, CLI_BEGIN, CLI_END, render_cli(cli)))
-    outcomes += cli
+    outcomes += cli + calls
     unclear = [o for o in outcomes if o.verdict == "UNCLEAR"]
     for o in unclear:
         print(f"UNCLEAR {o.estimator} / {o.case}: {o.detail}")

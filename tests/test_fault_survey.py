@@ -27,3 +27,9 @@ def test_the_committed_table_has_every_case():
     for case in survey.FIT_CASES:
         assert f"| {case} |" in text, f"docs/reliability.md lacks {case!r}: rerun the survey"
     assert "UNCLEAR" not in text
+
+
+def test_every_call_case_is_a_clear_error_or_works():
+    outcomes = survey.call_cases()
+    unclear = [o for o in outcomes if o.verdict == "UNCLEAR"]
+    assert not unclear, "\n".join(f"{o.estimator} / {o.case}: {o.detail}" for o in unclear)

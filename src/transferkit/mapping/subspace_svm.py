@@ -156,7 +156,15 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
     def _fit_svc(self, K: np.ndarray, y: np.ndarray, C: float) -> SVC:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            svc = SVC(kernel="precomputed", C=C, max_iter=self.max_iter).fit(K, y)
+            try:
+                svc = SVC(kernel="precomputed", C=C, max_iter=self.max_iter).fit(K, y)
+            except ValueError as exc:  # libsvm: "dual coefficients ... are not finite"
+                scale = float(np.max(np.abs(K))) if K.size else 0.0
+                raise TransferKitInputError(
+                    f"the SVM on the aligned source failed ({exc}); its kernel values reach "
+                    f"{scale:.3g}, far beyond what libsvm can solve with. Rescale the "
+                    "features first, e.g. with sklearn.preprocessing.StandardScaler."
+                ) from exc
         self.n_capped_fits_ += sum(issubclass(w.category, ConvergenceWarning) for w in caught)
         return svc
 
