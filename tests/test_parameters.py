@@ -118,7 +118,13 @@ def test_hyper_parameters_after_the_first_are_keyword_only(name, cls):
     assert len(positional) <= max(1, len(required)), f"{name}: {positional} are positional"
 
 
-BAD_VALUES = {"a string": "bogus", "NaN": math.nan, "-1": -1, "a boolean": True}
+BAD_VALUES = {
+    "a string": "bogus",
+    "NaN": math.nan,
+    "inf": math.inf,
+    "-1": -1,
+    "a boolean": True,
+}
 
 CASES = [
     (name, cls, param, label)
