@@ -92,7 +92,7 @@ class KLIEP(BaseWeighter):
         Kernel centres drawn from the target.
     cv : int, default=5
         LCV folds; the target needs at least ``cv`` samples.
-    max_iter : int, default=5000
+    max_iter : int in [1, 10**6], default=5000
         EM iterations of :func:`kliep_solve`.
     tol : float, default=1e-6
         KKT tolerance of :func:`kliep_solve`.

@@ -83,7 +83,7 @@ class TrAdaBoost(BaseTransferClassifier):
     ----------
     estimator : scikit-learn classifier accepting ``sample_weight``, optional
         Base learner; default ``LogisticRegression(max_iter=1000)``.
-    n_estimators : int, default=20
+    n_estimators : int in [1, 10000], default=20
         Boosting rounds :math:`N`.
     dynamic : bool, default=False
         Multiply the source update by :math:`C_t = 2(1-\epsilon_t)` (Dynamic

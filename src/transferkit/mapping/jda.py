@@ -86,7 +86,7 @@ _PARAMS_DOC = r"""
         ``"auto"`` = ``"primal"`` (recorded in ``kernel_``), cheap for every shape.
     lambda_ : float, default=1.0
         Regulariser :math:`\lambda` (the papers use 1 for SURF, 0.1 for digits/COIL).
-    n_iter : int, default=10
+    n_iter : int in [1, 10000], default=10
         Number of eigen-solves :math:`T`; the first uses the marginal term only, each
         later one the pseudo-labels from the previous embedding.
     gamma : float or None, default=None
@@ -105,7 +105,7 @@ _PARAMS_DOC = r"""
         and :math:`O(n)` for the refined one.
     n_landmarks : int, default=1000
         Number of Nyström landmarks :math:`m`.
-    power_iterations : int or "auto", default="auto"
+    power_iterations : int in [0, 100] or "auto", default="auto"
         Passes over the full kernel that refine the Nyström approximation (each costs
         time :math:`O(n^2 (d + m))`, memory :math:`O(n m)`); they make its leading
         eigen-pairs, which plain landmark Nyström shrinks, nearly exact. ``"auto"`` = 1

@@ -199,7 +199,7 @@ class MEDA(BaseTransferClassifier):
         Weight :math:`\rho` of manifold regularisation (0 switches it off).
     n_neighbors : int, default=10
         :math:`p`, neighbours in the Laplacian graph.
-    n_iter : int, default=10
+    n_iter : int in [1, 10000], default=10
         :math:`T`, pseudo-label iterations (as ``n_iter`` of :class:`JDA`).
     mu : float in [0, 1] or "auto", default="auto"
         Balance factor :math:`\mu` (as in :class:`BDA`): fixed, or re-estimated at

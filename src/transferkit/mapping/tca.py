@@ -62,7 +62,7 @@ class TCA(MMDEmbeddingAdapter):
         :math:`O(n m^2)` plus :math:`O(n^2 (d + m))` per power iteration).
     n_landmarks : int, default=1000
         Number of Nyström landmarks :math:`m`.
-    power_iterations : int or "auto", default="auto"
+    power_iterations : int in [0, 100] or "auto", default="auto"
         Passes over the full kernel that refine the Nyström approximation (each costs
         time :math:`O(n^2 (d + m))`, memory :math:`O(n m)`); they make its leading
         eigen-pairs, which plain landmark Nyström shrinks, nearly exact. ``"auto"`` = 1
