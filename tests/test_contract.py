@@ -7,20 +7,29 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
-from transferkit import CORAL, SourceOnly, TargetDomain, TransferKitInputError, TransferPipeline
+from transferkit import (
+    CORAL,
+    SourceOnly,
+    TargetDomain,
+    TransferKitInputError,
+    make_transfer_pipeline,
+)
 from transferkit._discovery import all_estimators
-from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
+from transferkit.base import BaseAdapter, BaseTransferEstimator, BaseWeighter
+from transferkit.instance import ULSIF
 
 # Arguments for constructor parameters that have no default.
 REQUIRED = {
     "estimator": lambda: LogisticRegression(max_iter=200),
     "transfer": lambda: CORAL(),
-    "method": lambda: TransferPipeline(CORAL(), LogisticRegression(max_iter=200)),
+    "method": lambda: make_transfer_pipeline(CORAL(), LogisticRegression(max_iter=200)),
     "baseline": lambda: SourceOnly(LogisticRegression(max_iter=200)),
+    "weighter": lambda: ULSIF(),
+    "steps": lambda: [("coral", CORAL()), ("logisticregression", LogisticRegression())],
 }
 
 # Small values for dimension-like parameters so that 3-feature test data suffices.
@@ -56,17 +65,36 @@ def build(cls):
     return est.set_params(**small)
 
 
-def fit(est, Xs, ys, Xt, yt):
-    y_partial = None
-    if getattr(est, "_requires_target_labels", False):
+def partial_labels(est, yt, *, always=False):
+    """Every third target label kept (-1, or NaN for regressors, marks the others).
+
+    None when the estimator does not need target labels, unless ``always``.
+    """
+    if not always and not getattr(est, "_requires_target_labels", False):
+        return None
+    if is_regressor(est):
+        y_partial = np.full(yt.shape, np.nan)
+    else:
         y_partial = np.full_like(yt, -1)
-        y_partial[::3] = yt[::3]
-    return est.fit(Xs, ys, X_target=Xt, y_target=y_partial)
+    y_partial[::3] = yt[::3]
+    return y_partial
+
+
+def fit(est, Xs, ys, Xt, yt):
+    return est.fit(Xs, ys, X_target=Xt, y_target=partial_labels(est, yt))
 
 
 def test_discovery_finds_core_estimators():
     names = {name for name, _ in ESTIMATORS}
-    assert {"CORAL", "JointPCA", "SourceOnly", "TargetOnly", "TransferPipeline"} <= names
+    assert {
+        "CORAL",
+        "JointPCA",
+        "SourceOnly",
+        "TargetOnly",
+        "TransferPipeline",
+        "ImportanceWeighted",
+        "TrAdaBoostR2",
+    } <= names
 
 
 @pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])
@@ -79,6 +107,8 @@ def test_clone_get_set_params_round_trip(name, cls):
         original = params[key]
         if hasattr(original, "get_params"):
             assert type(value) is type(original)
+        elif key == "steps":  # (name, estimator) pairs are cloned one by one
+            assert [(n, type(e)) for n, e in value] == [(n, type(e)) for n, e in original]
         else:
             assert value is original or value == original
     assert est.set_params(**params) is est
@@ -101,9 +131,14 @@ def test_fit_does_not_modify_inputs_and_is_picklable(name, cls, shifted_blobs):
         np.testing.assert_allclose(restored.transform(Xt), out)
     elif isinstance(est, BaseWeighter):
         assert est.weights_.shape == (len(Xs),) and np.all(est.weights_ >= 0)
-    elif isinstance(est, BaseTransferClassifier):
+    else:
+        assert isinstance(est, BaseTransferEstimator)
         pred = est.predict(Xt)
-        assert set(np.unique(pred)) <= set(np.unique(ys))
+        if is_classifier(est):
+            assert set(np.unique(pred)) <= set(np.unique(ys))
+        else:
+            assert is_regressor(est) and pred.shape == (len(Xt),)
+            assert np.all(np.isfinite(pred))
         np.testing.assert_array_equal(restored.predict(Xt), pred)
 
 
@@ -167,10 +202,8 @@ def test_every_estimator_works_inside_grid_search(name, cls, shifted_blobs):
     Xs, Xt = as_images(est, Xs, Xt)
     if isinstance(est, BaseAdapter | BaseWeighter):
         est = make_transfer_pipeline(est, LogisticRegression(max_iter=200))
-    y_partial = np.full_like(yt, -1)
-    y_partial[::3] = yt[::3]
     search = GridSearchCV(est, [{}], cv=2, error_score="raise")
-    search.fit(Xs, ys, X_target=TargetDomain(Xt, y_partial))
+    search.fit(Xs, ys, X_target=TargetDomain(Xt, partial_labels(est, yt, always=True)))
     assert search.predict(Xt).shape == (len(Xt),)
 
 
@@ -206,14 +239,6 @@ def seeded(est):
     params = est.get_params(deep=True)
     seeds = {k: 0 for k in params if k.split("__")[-1] in ("random_state", "seed")}
     return est.set_params(**seeds)
-
-
-def partial_labels(est, yt):
-    if not getattr(est, "_requires_target_labels", False):
-        return None
-    y_partial = np.full_like(yt, -1)
-    y_partial[::3] = yt[::3]
-    return y_partial
 
 
 def outputs(est, Xt):

@@ -27,7 +27,13 @@ if TYPE_CHECKING:
         TransferKitInputError,
         WeightCollapseWarning,
     )
-    from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
+    from transferkit.base import (
+        BaseAdapter,
+        BaseTransferClassifier,
+        BaseTransferEstimator,
+        BaseTransferRegressor,
+        BaseWeighter,
+    )
     from transferkit.baselines import SourceOnly, TargetOnly
     from transferkit.compat import split_sample_domain
     from transferkit.instance import (
@@ -75,6 +81,8 @@ __getattr__, __dir__, _LAZY = attach(__name__, __file__)
 __all__ = [
     "BaseAdapter",
     "BaseTransferClassifier",
+    "BaseTransferEstimator",
+    "BaseTransferRegressor",
     "BaseWeighter",
     "BDA",
     "CORAL",

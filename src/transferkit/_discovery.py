@@ -6,11 +6,18 @@ import importlib
 import inspect
 import pkgutil
 
-from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
+from transferkit.base import (
+    BaseAdapter,
+    BaseTransferClassifier,
+    BaseTransferEstimator,
+    BaseTransferRegressor,
+    BaseWeighter,
+)
 
 __all__ = ["all_estimators"]
 
-_ROLES = (BaseAdapter, BaseWeighter, BaseTransferClassifier)
+_ROLES = (BaseAdapter, BaseWeighter, BaseTransferEstimator)
+_BASES = (*_ROLES, BaseTransferClassifier, BaseTransferRegressor)
 
 
 def all_estimators() -> list[tuple[str, type]]:
@@ -33,7 +40,7 @@ def all_estimators() -> list[tuple[str, type]]:
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(obj, _ROLES)
-                and obj not in _ROLES
+                and obj not in _BASES
                 and not name.startswith("_")
                 and not inspect.isabstract(obj)
                 and obj.__module__.startswith("transferkit.")

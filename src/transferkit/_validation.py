@@ -62,6 +62,9 @@ __all__ = [
     "check_memory",
     "effective_sample_size",
     "check_sample_weights",
+    "feature_names_of",
+    "check_fit_feature_names",
+    "check_feature_names",
     "format_bytes",
 ]
 
@@ -555,6 +558,109 @@ def _unwrap_target(X_target: Any, y_target: Any) -> tuple[Any, Any]:
             raise LabelError("y_target was given twice: inside TargetDomain and as y_target.")
         return X_target.X, X_target.y if y_target is None else y_target
     return X_target, y_target
+
+
+def feature_names_of(X: Any) -> np.ndarray | None:
+    """Column names of a DataFrame-like ``X`` when they are all strings, else None.
+
+    Follows scikit-learn: names are kept only when every column name is a string;
+    integer column names (e.g. a DataFrame built from an array) mean "no names", and a
+    mix of strings and other types is refused. pandas is never imported here.
+
+    Examples
+    --------
+    >>> feature_names_of([[1.0, 2.0]]) is None
+    True
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None or isinstance(X, np.ndarray):
+        return None
+    names = np.asarray(list(columns), dtype=object)
+    is_str = np.array([isinstance(name, str) for name in names], dtype=bool)
+    if names.size and is_str.all():
+        return names
+    if is_str.any():
+        kinds = sorted({type(name).__name__ for name in names})
+        raise TransferKitInputError(
+            f"The column names of the data mix types {kinds}; use strings for all of them "
+            "(e.g. X.columns = X.columns.astype(str)) or none of them."
+        )
+    return None
+
+
+def check_fit_feature_names(X: Any, X_target: Any) -> np.ndarray | None:
+    """Feature names seen at fit (from ``X``); refuse a target whose columns differ.
+
+    ``X_target`` may be a :class:`TargetDomain`. When both domains are DataFrames, their
+    columns must be the same names in the same order, since transferkit compares the
+    domains column by column.
+    """
+    names = feature_names_of(X)
+    target = X_target.X if isinstance(X_target, TargetDomain) else X_target
+    target_names = None if target is None else feature_names_of(target)
+    if names is not None and target_names is not None and not _same_names(names, target_names):
+        raise DomainMismatchError(
+            "X_target's columns do not match X's: "
+            + _names_difference(names, target_names)
+            + " Select the target columns in the source order: X_target[X.columns]."
+        )
+    return names
+
+
+def _same_names(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+def _names_difference(fitted: np.ndarray, names: np.ndarray) -> str:
+    unseen = [n for n in names if n not in set(fitted)]
+    missing = [n for n in fitted if n not in set(names)]
+    if not unseen and not missing:
+        return "the same columns in a different order."
+    parts = []
+    if unseen:
+        parts.append(f"unexpected column(s) {unseen[:10]}")
+    if missing:
+        parts.append(f"missing column(s) {missing[:10]}")
+    return " and ".join(parts) + "."
+
+
+def check_feature_names(
+    fitted_names: np.ndarray | None, X: Any, name: str = "X", *, estimator: str = "the model"
+) -> None:
+    """Check the columns of ``X`` against those seen at fit, as scikit-learn does.
+
+    Raises :class:`DomainMismatchError` when both have names and they differ (other
+    names, or the same names in another order: a DataFrame's columns are never silently
+    used by position). Warns (``UserWarning``) when only one side has names.
+
+    Examples
+    --------
+    >>> check_feature_names(None, [[1.0, 2.0]])
+    """
+    names = feature_names_of(X)
+    if fitted_names is None and names is None:
+        return
+    if fitted_names is None:
+        warnings.warn(
+            f"{name} has feature names, but {estimator} was fitted without feature names.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return
+    if names is None:
+        warnings.warn(
+            f"{name} does not have valid feature names, but {estimator} was fitted with "
+            "feature names.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return
+    if not _same_names(fitted_names, names):
+        raise DomainMismatchError(
+            f"The feature names of {name} should match those that were passed during fit: "
+            + _names_difference(fitted_names, names)
+            + f" Select the columns in the fit order: {name}[model.feature_names_in_]."
+        )
 
 
 def check_target_labels(

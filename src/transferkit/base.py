@@ -16,11 +16,19 @@ Three roles share this ``fit``:
 * :class:`BaseAdapter` (feature mapping) adds ``transform(X, domain="source"|"target")``;
 * :class:`BaseWeighter` (instance re-weighting) stores ``weights_`` for the source
   samples and adds ``compute_weights(X)``;
-* :class:`BaseTransferClassifier` adds ``predict``, ``predict_proba`` and ``score``.
+* :class:`BaseTransferClassifier` adds ``predict``, ``predict_proba`` and ``score``
+  (accuracy); :class:`BaseTransferRegressor` adds ``predict`` and ``score`` (R²). Both
+  share :class:`BaseTransferEstimator`, which estimators that are a classifier or a
+  regressor depending on a wrapped estimator (``TransferPipeline``,
+  ``ImportanceWeighted``) subclass directly.
 
 A subclass implements one private method (``_fit`` plus ``_transform``,
 ``_compute_weights`` or ``_predict``); the base class does validation, fitted-state
-checks and the scikit-learn plumbing. Subclasses declare what they need with class
+checks and the scikit-learn plumbing: every ``fit`` stores ``n_features_in_`` and, for
+a DataFrame with string column names, ``feature_names_in_``; every ``transform``,
+``predict`` or ``compute_weights`` refuses a DataFrame whose columns were renamed or
+reordered since fit (:class:`~transferkit.DomainMismatchError`) and raises
+:class:`~sklearn.exceptions.NotFittedError` before fit. Subclasses declare what they need with class
 attributes (``_requires_source_labels``, ``_requires_target``,
 ``_requires_target_labels``, ``_max_sources``), so that missing data is reported before
 any work starts.
@@ -36,13 +44,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from transferkit._validation import (
+    DomainMismatchError,
     TransferKitInputError,
     ValidatedDomains,
     check_domains,
+    check_feature_names,
+    check_fit_feature_names,
     check_matrix,
     check_option,
     check_sample_domain,
@@ -55,7 +66,9 @@ __all__ = [
     "TransferMixin",
     "BaseAdapter",
     "BaseWeighter",
+    "BaseTransferEstimator",
     "BaseTransferClassifier",
+    "BaseTransferRegressor",
     "multi_source_estimators",
 ]
 
@@ -97,10 +110,26 @@ class TransferMixin:
         _check_n_sources(self, data)
         return data
 
+    def _validate_fit(
+        self, X: Any, y: Any, X_target: Any, y_target: Any, sample_domain: Any = None
+    ) -> ValidatedDomains:
+        """Validate the domains of ``fit`` and store ``n_features_in_``/``feature_names_in_``."""
+        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
+        names = check_fit_feature_names(X, X_target)
+        self.n_features_in_ = data.X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        return data
+
     def _check_fitted_input(self, X: Any, name: str = "X") -> np.ndarray:
         # Name the attribute: a constructor parameter ending in "_" (CORAL's ``lambda_``)
         # would otherwise make scikit-learn's default check believe the model is fitted.
         check_is_fitted(self, "n_features_in_")
+        check_feature_names(
+            getattr(self, "feature_names_in_", None), X, name, estimator=type(self).__name__
+        )
         return check_matrix(X, name, n_features=self.n_features_in_)
 
 
@@ -144,16 +173,42 @@ class BaseAdapter(TransferMixin, TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
-        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
-        self.n_features_in_ = data.X.shape[1]
+        data = self._validate_fit(X, y, X_target, y_target, sample_domain)
         self._fit(data)
+        self._n_features_out = int(self._transform(data.X[:1], "source").shape[1])
         return self
 
     def transform(self, X: Any, domain: str = "target") -> np.ndarray:
-        """Map samples of ``domain`` ("source" or "target") into the adapted space."""
+        """Map samples of ``domain`` ("source" or "target") into the adapted space.
+
+        With ``set_output(transform="pandas")`` the result is a DataFrame whose columns
+        are :meth:`get_feature_names_out` (and whose index is that of ``X``, if any).
+        """
         check_option("domain", domain, DOMAINS)
         Xc = self._check_fitted_input(X)
         return self._transform(Xc, domain)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the adapted features: the lower-case class name and an index.
+
+        ``CORAL`` gives ``coral0, coral1, ...``, ``TCA(n_components=2)`` gives
+        ``tca0, tca1`` (the adapted coordinates mix the input features, so they do not
+        keep the input names). ``input_features``, if given, must match the names seen
+        at fit.
+        """
+        check_is_fitted(self, "_n_features_out")
+        if input_features is not None:
+            given = np.asarray(input_features, dtype=object)
+            fitted = getattr(self, "feature_names_in_", None)
+            if given.shape != (self.n_features_in_,) or (
+                fitted is not None and not np.array_equal(given, fitted)
+            ):
+                raise DomainMismatchError(
+                    f"input_features {given.tolist()[:10]} do not match the "
+                    f"{self.n_features_in_} features seen during fit."
+                )
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(self._n_features_out)], dtype=object)
 
     def fit_transform(
         self,
@@ -213,8 +268,7 @@ class BaseWeighter(TransferMixin, BaseEstimator):
         (the rows of ``X`` with ``sample_domain >= 0``, in order).
         """
         self._validate_params()
-        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
-        self.n_features_in_ = data.X.shape[1]
+        data = self._validate_fit(X, y, X_target, y_target, sample_domain)
         weights = self._fit(data)
         self.weights_ = check_sample_weights(weights, data.X.shape[0], name="weights_")
         self.effective_sample_size_ = effective_sample_size(self.weights_)
@@ -232,12 +286,19 @@ class BaseWeighter(TransferMixin, BaseEstimator):
         raise NotImplementedError
 
 
-class BaseTransferClassifier(TransferMixin, ClassifierMixin, BaseEstimator):
-    """Base class of methods that end in a classifier (SourceOnly, TrAdaBoost, DANN...).
+class BaseTransferEstimator(TransferMixin, BaseEstimator):
+    """Base class of methods that end in a predictor (classifier or regressor).
 
-    Subclasses implement ``_fit(data)`` and ``_predict_proba(X, domain)`` (or
-    ``_predict``). ``classes_`` holds the source classes in sorted order; the columns
-    of ``predict_proba`` follow it.
+    Subclasses implement ``_fit(data)`` and ``_predict(X, domain)`` (classifiers may
+    implement ``_predict_proba`` instead). ``fit`` validates the domains (continuous
+    ``y`` with ``NaN`` = unlabelled target for regressors, class labels with ``-1`` for
+    classifiers), stores ``n_features_in_``, ``feature_names_in_`` (DataFrames),
+    ``classes_`` (classifiers) and ``domains_``, the validated training domains, which
+    the label-free scorers of :mod:`transferkit.selection` read the target from.
+    ``predict`` and ``score`` take ``domain="target"`` (default) or ``"source"``.
+
+    Whether the estimator is a classifier is ``_classification`` (a class attribute,
+    or a property for wrappers that follow their inner estimator).
     """
 
     def fit(
@@ -251,24 +312,75 @@ class BaseTransferClassifier(TransferMixin, ClassifierMixin, BaseEstimator):
     ):
         """Train on labelled source ``(X, y)`` and the target domain.
 
-        Arguments as :meth:`BaseAdapter.fit` (``y`` is required).
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The source (or, with ``sample_domain``, the stacked domains).
+        y : array-like of shape (n_samples,)
+        X_target : array-like of shape (n_target, n_features) or TargetDomain
+        y_target : array-like of shape (n_target,), optional
+            ``-1`` (classification) or ``NaN`` (regression) marks an unlabelled sample.
+        sample_domain : array-like of int of shape (n_samples,), optional
+            Domain id of every row of ``X`` (skada's convention, see the module docstring).
 
         Returns
         -------
         self
         """
         self._validate_params()
-        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
-        self.n_features_in_ = data.X.shape[1]
-        self.classes_ = data.classes
+        data = self._validate_fit(X, y, X_target, y_target, sample_domain)
+        if self._classification:
+            self.classes_ = data.classes
+        elif hasattr(self, "classes_"):
+            del self.classes_
         self._fit(data)
+        self.domains_ = data
         return self
 
     def predict(self, X: Any, domain: str = "target") -> np.ndarray:
-        """Predicted class of each sample of ``domain`` (default: target)."""
+        """Prediction for each sample of ``domain`` (default: target)."""
         check_option("domain", domain, DOMAINS)
         Xc = self._check_fitted_input(X)
         return self._predict(Xc, domain)
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, domain: str = "target") -> float:
+        """Accuracy (classifiers) or :math:`R^2` (regressors) on ``(X, y)`` of ``domain``."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        metric = accuracy_score if self._classification else r2_score
+        return float(metric(y, self.predict(X, domain=domain), sample_weight=sample_weight))
+
+    def _fit(self, data: ValidatedDomains) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _predict(self, X: np.ndarray, domain: str) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+class BaseTransferRegressor(RegressorMixin, BaseTransferEstimator):
+    """Base class of transfer regressors (TrAdaBoostR2, ...).
+
+    ``y`` and ``y_target`` are continuous; ``NaN`` in ``y_target`` marks an unlabelled
+    target sample. Subclasses implement ``_fit(data)`` and ``_predict(X, domain)``;
+    ``score`` is :math:`R^2` on the named domain.
+    """
+
+    _classification = False
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None, domain: str = "target") -> float:
+        """:math:`R^2` of the predictions on ``(X, y)`` taken from ``domain``."""
+        return BaseTransferEstimator.score(self, X, y, sample_weight=sample_weight, domain=domain)
+
+
+class BaseTransferClassifier(ClassifierMixin, BaseTransferEstimator):
+    """Base class of methods that end in a classifier (SourceOnly, TrAdaBoost, DANN...).
+
+    Subclasses implement ``_fit(data)`` and ``_predict_proba(X, domain)`` (or
+    ``_predict``). ``classes_`` holds the source classes in sorted order; the columns
+    of ``predict_proba`` follow it.
+    """
+
+    _classification = True
 
     def predict_proba(self, X: Any, domain: str = "target") -> np.ndarray:
         """Class probabilities, columns ordered as ``classes_``."""
@@ -278,9 +390,7 @@ class BaseTransferClassifier(TransferMixin, ClassifierMixin, BaseEstimator):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None, domain: str = "target") -> float:
         """Accuracy on ``(X, y)`` taken from ``domain`` (default: target)."""
-        from sklearn.metrics import accuracy_score
-
-        return float(accuracy_score(y, self.predict(X, domain=domain), sample_weight=sample_weight))
+        return BaseTransferEstimator.score(self, X, y, sample_weight=sample_weight, domain=domain)
 
     def _predict(self, X: np.ndarray, domain: str) -> np.ndarray:
         proba = self._predict_proba(X, domain)
@@ -318,7 +428,14 @@ def multi_source_estimators() -> list[str]:
             cls.__name__.startswith("_")
             or not cls.__module__.startswith("transferkit")
             or getattr(cls, "_passes_domains", False)
-            or cls in (BaseAdapter, BaseWeighter, BaseTransferClassifier)
+            or cls
+            in (
+                BaseAdapter,
+                BaseWeighter,
+                BaseTransferEstimator,
+                BaseTransferClassifier,
+                BaseTransferRegressor,
+            )
         ):
             continue
         limit = cls._max_sources

@@ -60,3 +60,42 @@ def test_bad_estimator_or_weighter(shift2d):
         )
     with pytest.raises(TransferKitInputError, match="X_target is required"):
         ImportanceWeighted(LogisticRegression(), ULSIF()).fit(shift2d.X_source, shift2d.y_source)
+
+
+def test_one_weight_convention_same_predictions_as_the_pipeline(shift2d):
+    """ImportanceWeighted is the pipeline: the weighter's weights_, unchanged."""
+    Xs, ys, Xt = shift2d.X_source, shift2d.y_source, shift2d.X_target
+    est = ImportanceWeighted(LogisticRegression(), ULSIF()).fit(Xs, ys, X_target=Xt)
+    pipe = make_transfer_pipeline(ULSIF(), LogisticRegression()).fit(Xs, ys, X_target=Xt)
+    np.testing.assert_array_equal(est.weights_, pipe.steps_[0][1].weights_)
+    assert abs(est.weights_.mean() - 1.0) > 1e-6  # uLSIF's own scale, not rescaled
+    np.testing.assert_array_equal(est.predict_proba(Xt), pipe.predict_proba(Xt))
+    np.testing.assert_array_equal(est.decision_function(Xt), pipe.decision_function(Xt))
+    # target labels are validated but not trained on: the pipeline with use_target_labels=False
+    yp = np.where(np.arange(len(Xt)) % 5 == 0, shift2d.y_target, -1)
+    est.fit(Xs, ys, X_target=Xt, y_target=yp)
+    pipe = make_transfer_pipeline(ULSIF(), LogisticRegression(), use_target_labels=False)
+    pipe.fit(Xs, ys, X_target=Xt, y_target=yp)
+    np.testing.assert_array_equal(est.predict(Xt), pipe.predict(Xt))
+
+
+def test_target_labels_are_validated(shift2d):
+    from transferkit import LabelError
+
+    Xs, ys, Xt = shift2d.X_source, shift2d.y_source, shift2d.X_target
+    est = ImportanceWeighted(LogisticRegression(), ULSIF())
+    with pytest.raises(LabelError, match="y_target has 3 labels"):
+        est.fit(Xs, ys, X_target=Xt, y_target=[0, 1, 0])
+    with pytest.raises(LabelError, match=r"class\(es\) \[7\]"):
+        est.fit(Xs, ys, X_target=Xt, y_target=np.full(len(Xt), 7))
+
+
+def test_use_before_fit_raises_not_fitted(shift2d):
+    from sklearn.exceptions import NotFittedError
+
+    est = ImportanceWeighted(LogisticRegression(), ULSIF())
+    for method in (est.predict, est.predict_proba, est.decision_function):
+        with pytest.raises(NotFittedError):
+            method(shift2d.X_target)
+    with pytest.raises(NotFittedError):
+        est.score(shift2d.X_target, shift2d.y_target)

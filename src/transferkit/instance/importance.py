@@ -5,19 +5,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.base import MetaEstimatorMixin, is_classifier
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
-from transferkit._validation import (
-    HasMethods,
-    TransferKitInputError,
-    ValidatedDomains,
-    check_matrix,
-    check_source_target,
-    validate_parameters,
-)
-from transferkit.base import BaseWeighter
+from transferkit._validation import HasMethods, ValidatedDomains
+from transferkit.base import BaseTransferEstimator, BaseWeighter
+from transferkit.pipeline import TransferPipeline, _delegate_tags
 
 __all__ = ["ImportanceWeighted"]
 
@@ -30,7 +23,7 @@ def _estimator_has(attr: str):
     return check
 
 
-class ImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
+class ImportanceWeighted(MetaEstimatorMixin, BaseTransferEstimator):
     r"""Train any scikit-learn estimator on the importance-weighted source.
 
     The weighter estimates :math:`w(x) \approx p_t(x)/p_s(x)` from the source and the
@@ -42,24 +35,31 @@ class ImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
         \hat f = \arg\min_f \sum_{i=1}^{n_s} w(x^s_i)\,\ell\bigl(f(x^s_i), y^s_i\bigr) ,
 
     through the estimator's ``sample_weight``. Works for classifiers and regressors
-    (continuous ``y`` when the estimator is a regressor). Target labels, if given, are
-    ignored (use :class:`TrAdaBoost` to exploit a few labelled target samples).
+    (continuous ``y`` when the estimator is a regressor). ``y_target``, if given, is
+    validated (one entry per target sample, known classes) but not trained on (use
+    :class:`TrAdaBoost` to exploit a few labelled target samples).
+
+    **One weight convention.** ``sample_weight`` is the weighter's ``weights_``
+    unchanged: each weighter returns its own estimate of :math:`p_t/p_s`, whose mean
+    over the training source is one by construction or approximately (KLIEP and the
+    discriminative ratio exactly, KMM within its :math:`\epsilon`, uLSIF in
+    expectation). This is a face over the pipeline: ``ImportanceWeighted(estimator,
+    weighter)`` trains and predicts exactly as
+    ``make_transfer_pipeline(weighter, estimator, use_target_labels=False)``.
 
     Parameters
     ----------
     estimator : scikit-learn estimator whose ``fit`` accepts ``sample_weight``
     weighter : transferkit weighter (KMM, KLIEP, ULSIF, RuLSIF, DiscriminativeDensityRatio)
-    normalize : bool, default=True
-        Rescale the weights to mean one before training, so that the balance between
-        the loss and the estimator's regulariser is the same as without weights.
 
     Attributes
     ----------
     weighter_ : fitted weighter
     estimator_ : fitted estimator
     weights_ : ndarray of shape (n_source,)
-        The weights used as ``sample_weight``.
+        The weights used as ``sample_weight`` (the weighter's ``weights_``).
     effective_sample_size_ : float
+    pipeline_ : fitted :class:`~transferkit.TransferPipeline` doing the work
 
     References
     ----------
@@ -84,65 +84,47 @@ class ImportanceWeighted(MetaEstimatorMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "estimator": [HasMethods(["fit"])],
         "weighter": [HasMethods(["fit"])],
-        "normalize": ["boolean"],
     }
 
-    def __init__(self, estimator: Any, weighter: Any, *, normalize: bool = True):
+    def __init__(self, estimator: Any, weighter: Any):
         self.estimator = estimator
         self.weighter = weighter
-        self.normalize = normalize
 
-    def fit(self, X: Any, y: Any, *, X_target: Any = None, y_target: Any = None):
-        """Fit the weighter on (X, X_target), then the estimator with ``sample_weight``."""
-        validate_parameters(self)
+    @property
+    def _classification(self) -> bool:  # type: ignore[override]
+        return is_classifier(self.estimator)
+
+    def __sklearn_tags__(self):
+        return _delegate_tags(super().__sklearn_tags__(), self.estimator)
+
+    def _fit(self, data: ValidatedDomains) -> None:
         if not isinstance(self.weighter, BaseWeighter):
             raise TypeError(
                 "weighter must be a transferkit weighter (KMM, KLIEP, ULSIF, RuLSIF, "
                 f"DiscriminativeDensityRatio); got {type(self.weighter).__name__}."
             )
-        if not has_fit_parameter(self.estimator, "sample_weight"):
-            raise TransferKitInputError(
-                f"{type(self.estimator).__name__}.fit does not accept sample_weight; choose "
-                "an estimator that does (e.g. LogisticRegression, Ridge, SVC)."
-            )
-        classification = is_classifier(self.estimator)
-        data: ValidatedDomains = check_source_target(
-            X, y, X_target, None, classification=classification, min_classes=2
+        pipeline = TransferPipeline(
+            [("weighter", self.weighter), ("estimator", self.estimator)],
+            use_target_labels=False,
         )
-        self.n_features_in_ = data.X.shape[1]
-        self.weighter_ = clone(self.weighter).fit(data.X, X_target=data.X_target)
-        weights = self.weighter_.weights_
-        self.weights_ = weights / weights.mean() if self.normalize else weights
+        pipeline.fit(**data.fit_params())
+        self.pipeline_ = pipeline
+        self.weighter_ = pipeline.steps_[0][1]
+        self.estimator_ = pipeline.estimator_
+        self.weights_ = self.weighter_.weights_
         self.effective_sample_size_ = self.weighter_.effective_sample_size_
-        self.estimator_ = clone(self.estimator).fit(data.X, data.y, sample_weight=self.weights_)
-        if classification:
-            self.classes_ = self.estimator_.classes_
-        return self
 
-    def _check(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        return check_matrix(X, "X", n_features=self.n_features_in_)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Predictions of the weighted estimator."""
-        return self.estimator_.predict(self._check(X))
+    def _predict(self, X: np.ndarray, domain: str) -> np.ndarray:
+        return self.estimator_.predict(X)
 
     @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: Any, domain: str = "target") -> np.ndarray:
         """Class probabilities of the weighted estimator."""
-        return self.estimator_.predict_proba(self._check(X))
+        Xc = self._check_fitted_input(X)
+        return self.pipeline_.predict_proba(Xc, domain)
 
     @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X: Any) -> np.ndarray:
+    def decision_function(self, X: Any, domain: str = "target") -> np.ndarray:
         """Decision function of the weighted estimator."""
-        return self.estimator_.decision_function(self._check(X))
-
-    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """The estimator's own score (accuracy or R²) on ``(X, y)``."""
-        return float(self.estimator_.score(self._check(X), y, sample_weight=sample_weight))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        est_tags = clone(self.estimator).__sklearn_tags__()
-        tags.estimator_type = est_tags.estimator_type
-        return tags
+        Xc = self._check_fitted_input(X)
+        return self.estimator_.decision_function(Xc)

@@ -6,9 +6,9 @@ from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter
+from sklearn.utils.validation import has_fit_parameter
 
 from transferkit._validation import (
     MAX_ROUNDS,
@@ -16,11 +16,9 @@ from transferkit._validation import (
     Interval,
     TransferKitInputError,
     ValidatedDomains,
-    check_matrix,
-    check_option,
     check_random_state,
 )
-from transferkit.base import DOMAINS, BaseTransferClassifier, TransferMixin
+from transferkit.base import BaseTransferClassifier, BaseTransferRegressor
 
 __all__ = ["TrAdaBoost", "TrAdaBoostR2"]
 
@@ -215,7 +213,7 @@ class TrAdaBoost(BaseTransferClassifier):
         return self.classes_[len(self.classes_) - 1 - np.argmax(votes[:, ::-1], axis=1)]
 
 
-class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
+class TrAdaBoostR2(BaseTransferRegressor):
     r"""TrAdaBoost.R2: TrAdaBoost for regression (Pardoe & Stone, ICML 2010).
 
     Each round trains the base regressor :math:`h_t` on the weighted union of source
@@ -269,7 +267,6 @@ class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
     """
 
     _requires_target_labels = True
-    _classification = False
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "estimator": [HasMethods(["fit", "predict"]), None],
@@ -282,22 +279,7 @@ class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.random_state = random_state
 
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        X_target: Any = None,
-        y_target: Any = None,
-        sample_domain: Any = None,
-    ):
-        """Fit on source ``(X, y)`` and labelled target ``(X_target, y_target)``.
-
-        Arguments as :meth:`transferkit.base.BaseAdapter.fit`.
-        """
-        self._validate_params()
-        data = self._validate_domains(X, y, X_target, y_target, sample_domain)
-        self.n_features_in_ = data.X.shape[1]
+    def _fit(self, data: ValidatedDomains) -> None:
         base = _check_base(self.estimator, LinearRegression())
         rng = check_random_state(self.random_state)
         mask = data.target_labelled
@@ -329,13 +311,9 @@ class TrAdaBoostR2(TransferMixin, RegressorMixin, BaseEstimator):
             w /= w.sum()
         self.betas_ = np.asarray(betas)
         self.errors_ = np.asarray(errors)
-        return self
 
-    def predict(self, X: Any, domain: str = "target") -> np.ndarray:
+    def _predict(self, Xc: np.ndarray, domain: str) -> np.ndarray:
         """Weighted median of the second half of the boosted regressors."""
-        check_option("domain", domain, DOMAINS)
-        check_is_fitted(self, "n_features_in_")
-        Xc = check_matrix(X, "X", n_features=self.n_features_in_)
         start = int(np.ceil(len(self.estimators_) / 2)) - 1
         preds = np.column_stack([h.predict(Xc) for h in self.estimators_[start:]])
         weights = np.log(1.0 / self.betas_[start:])

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 
 from transferkit._validation import TransferKitInputError, check_sample_weights
-from transferkit.base import BaseTransferClassifier, BaseWeighter
+from transferkit.base import BaseTransferEstimator, BaseWeighter
 
 __all__ = ["SelectionRun", "fit_candidate", "predict", "predict_proba", "default_weighter"]
 
@@ -189,4 +189,4 @@ class SelectionRun:
 
 def is_transfer_classifier(model: Any) -> bool:
     """Whether ``model`` is a transferkit transfer classifier."""
-    return isinstance(model, BaseTransferClassifier)
+    return isinstance(model, BaseTransferEstimator) and is_classifier(model)

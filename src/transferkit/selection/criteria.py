@@ -22,18 +22,24 @@ criterion                  uses                                 reference
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import clone
 
 from transferkit._validation import (
     TransferKitInputError,
+    check_feature_names,
+    check_labels,
+    check_matrix,
     check_option,
     check_positive,
     labelled_mask,
 )
 from transferkit.base import BaseAdapter
+from transferkit.pipeline import TransferPipeline
 from transferkit.selection._problem import (
     SelectionRun,
     check_weighter,
@@ -79,6 +85,19 @@ class BaseCriterion:
     """Base class of selection criteria.
 
     Subclasses implement ``evaluate(problem, key, estimator) -> CriterionScore``.
+
+    Every criterion is also a **scikit-learn scorer**: ``criterion(estimator, X, y)``
+    scores a fitted transferkit estimator on held-out *source* samples ``(X, y)``, reading
+    the training source and the target from the estimator's ``domains_`` (what ``fit``
+    received, e.g. through ``TargetDomain``). So ``GridSearchCV(model, grid,
+    scoring=DEV(), cv=SourceKFold(5))`` selects without target labels, with no global
+    metadata-routing switch. One scorer call is the fold ``(training source, X)`` of
+    :func:`~transferkit.selection.select`: the same per-fold score for
+    :class:`SourceCV`, :class:`DEV` and :class:`ReverseValidation`; :class:`IWCV` fits its
+    weighter on the fold's training source followed by ``X`` (``select`` uses the source
+    in its original order); :class:`PredictionEntropy`, :class:`SND` and
+    :class:`TargetOracle` score the fold model (``select``: the model refitted on the
+    whole source). The default weighter is seeded with 0.
     """
 
     name: ClassVar[str] = ""
@@ -91,9 +110,68 @@ class BaseCriterion:
     ) -> CriterionScore:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def __call__(self, estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Score of a fitted ``estimator`` on held-out source samples ``(X, y)``.
+
+        Parameters
+        ----------
+        estimator : fitted transferkit estimator (it keeps ``domains_``)
+        X : array-like of shape (n_validation, n_features)
+            Held-out **source** samples (a fold of ``SourceKFold``).
+        y : array-like of shape (n_validation,)
+            Their labels.
+        sample_weight : None
+            Not supported (the criteria weigh samples themselves).
+
+        Returns
+        -------
+        float
+            Larger is better, as scikit-learn scorers.
+        """
+        return score_fitted(self, estimator, X, y, sample_weight)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({args})"
+
+
+def score_fitted(
+    criterion: BaseCriterion, estimator: Any, X: Any, y: Any, sample_weight: Any = None
+) -> float:
+    """``criterion`` as a scorer: one selection fold built from a fitted estimator."""
+    name = type(criterion).__name__
+    if sample_weight is not None:
+        raise TransferKitInputError(
+            f"{name} as a scorer does not take sample_weight: the criterion weighs the "
+            "held-out samples itself (importance weights for IWCV/DEV)."
+        )
+    domains = getattr(estimator, "domains_", None)
+    if domains is None or domains.X_target is None:
+        raise TransferKitInputError(
+            f"{name} as a scorer reads the target from the fitted estimator, but "
+            f"{type(estimator).__name__} has no target in domains_: use a transferkit "
+            "estimator and pass the target to fit, e.g. GridSearchCV(model, grid, "
+            f"scoring={name}(), cv=SourceKFold(5)).fit(X, y, X_target=TargetDomain(X_target))."
+        )
+    check_feature_names(
+        getattr(estimator, "feature_names_in_", None), X, "X", estimator=type(estimator).__name__
+    )
+    X_val = check_matrix(X, "X (held-out source)", n_features=domains.X.shape[1])
+    y_val = check_labels(y, X_val.shape[0], "y (held-out source labels)")
+    n_train = domains.X.shape[0]
+    problem = SelectionRun(
+        np.vstack([domains.X, X_val]),
+        np.concatenate([domains.y, y_val]),
+        domains.X_target,
+        domains.y_target,
+        [(np.arange(n_train), np.arange(n_train, n_train + X_val.shape[0]))],
+        random_state=0,
+    )
+    problem._fold_models[0, 0] = estimator
+    problem._full_models[0] = estimator
+    with warnings.catch_warnings():  # the criteria work on arrays; names were checked above
+        warnings.filterwarnings("ignore", message=".*valid feature names", category=UserWarning)
+        return float(criterion.evaluate(problem, 0, clone(estimator)).score)
 
 
 def per_sample_loss(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.ndarray:
@@ -113,12 +191,15 @@ def per_sample_loss(model: Any, X: np.ndarray, y: np.ndarray, loss: str) -> np.n
 def model_features(model: Any, X: np.ndarray, domain: str) -> np.ndarray | None:
     """Features a fitted model computes before its final estimator (None if it has none).
 
-    Supported: a :class:`~transferkit.TransferPipeline` with an adapter (the adapted
-    space of ``domain``) and a scikit-learn ``Pipeline`` with more than one step.
+    Supported: a :class:`~transferkit.TransferPipeline` with at least one adapter (the
+    space its final estimator works in, for samples of ``domain``) and a scikit-learn
+    ``Pipeline`` with more than one step.
     """
-    transfer = getattr(model, "transfer_", None)
-    if isinstance(transfer, BaseAdapter):
-        return transfer.transform(X, domain=domain)
+    fitted_steps = getattr(model, "steps_", None)
+    if isinstance(model, TransferPipeline):
+        if any(isinstance(step, BaseAdapter) for _, step in fitted_steps[:-1]):
+            return model.transform_features(X, domain=domain)
+        return None
     steps = getattr(model, "steps", None)
     if steps is not None and len(steps) > 1:
         return model[:-1].transform(X)
