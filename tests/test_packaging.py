@@ -106,6 +106,7 @@ def test_core_estimators_work_without_any_extra():
     ("missing", "code", "extra"),
     [
         ("torch", "import transferkit.finetune", "torch"),
+        ("torch", "import transferkit.engine", "torch"),
         (
             "qpsolvers",
             "import numpy as np; from transferkit import KMM;"

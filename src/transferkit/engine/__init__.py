@@ -9,6 +9,7 @@ checkpoints keyed by every setting with exact resume, and data parallelism under
 ``torchrun`` (DistributedDataParallel; gloo on CPU).
 """
 
+from transferkit.engine import _deps  # noqa: F401 - names the torch extra if missing
 from transferkit.engine.callbacks import (
     AnnealedLR,
     Callback,
