@@ -1284,6 +1284,29 @@ def check_random_state(random_state: Any) -> np.random.RandomState:
     return _sk_check_random_state(random_state)
 
 
+def _parse_memory_limit(limit: str) -> int:
+    """Bytes of a ``TRANSFERKIT_MEMORY_LIMIT`` value such as ``"8G"``, ``"512M"`` or ``"1e9"``."""
+    units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    text = limit.strip().upper().removesuffix("B").removesuffix("I")
+    factor = units.get(text[-1:], 1)
+    digits = text[:-1] if text[-1:] in units else text
+    hint = (
+        "Set it to a positive finite size such as '8G' or '512M', or unset it to use the "
+        "memory the operating system reports."
+    )
+    try:
+        value = float(digits) * factor
+    except ValueError as exc:
+        raise TransferKitInputError(
+            f"TRANSFERKIT_MEMORY_LIMIT={limit!r} is not a size. {hint}"
+        ) from exc
+    if not np.isfinite(value) or value <= 0:
+        raise TransferKitInputError(
+            f"TRANSFERKIT_MEMORY_LIMIT={limit!r} must be a positive finite size. {hint}"
+        )
+    return int(value)
+
+
 def available_memory_bytes() -> int:
     """Memory available to this process, in bytes.
 
@@ -1292,16 +1315,7 @@ def available_memory_bytes() -> int:
     """
     limit = os.environ.get("TRANSFERKIT_MEMORY_LIMIT")
     if limit:
-        units = {"K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
-        text = limit.strip().upper().removesuffix("B").removesuffix("I")
-        factor = units.get(text[-1:], 1)
-        digits = text[:-1] if text[-1:] in units else text
-        try:
-            return int(float(digits) * factor)
-        except ValueError as exc:
-            raise TransferKitInputError(
-                f"TRANSFERKIT_MEMORY_LIMIT={limit!r} is not a size such as '8G' or '512M'."
-            ) from exc
+        return _parse_memory_limit(limit)
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:

@@ -24,6 +24,7 @@ from transferkit._validation import (
     StrOptions,
     TransferKitInputError,
     ValidatedDomains,
+    check_memory,
 )
 from transferkit.base import BaseTransferClassifier
 from transferkit.mapping.subspace import _DIMENSION, SubspaceAlignment
@@ -133,6 +134,14 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
         self.random_state = random_state
 
     def _fit(self, data: ValidatedDomains) -> None:
+        ns = data.X.shape[0]
+        check_memory(
+            2 * 8.0 * ns * ns,
+            f"SubspaceAlignmentSVC's precomputed {ns} x {ns} similarity kernel (and LIBSVM's "
+            "copy of it)",
+            suggestion="make_transfer_pipeline(SubspaceAlignment(n_components=...), "
+            "LinearSVC()) (no kernel matrix), or subsample the source",
+        )
         self.alignment_ = SubspaceAlignment(n_components=self.n_components).fit(
             data.X, X_target=data.X_target
         )
@@ -189,17 +198,26 @@ class SubspaceAlignmentSVC(BaseTransferClassifier):
     def _similarity(self, X: np.ndarray, domain: str) -> np.ndarray:
         return self._on_target_subspace(X, domain) @ self._aligned_source.T
 
+    def _in_blocks(self, method: Any, X: np.ndarray, domain: str) -> np.ndarray:
+        """``method`` on the similarity to the source, in row blocks of at most ~256 MB."""
+        rows = max(1, int(2**28 // (8 * max(1, self._aligned_source.shape[0]))))
+        parts = [
+            method(self._similarity(X[start : start + rows], domain))
+            for start in range(0, X.shape[0], rows)
+        ]
+        return np.concatenate(parts) if parts else method(self._similarity(X, domain))
+
     def decision_function(self, X: Any, domain: str = "target") -> np.ndarray:
         """SVM scores of each sample of ``domain`` (shape as ``SVC.decision_function``)."""
         Xc = self._check_fitted_input(X)
-        return self.svc_.decision_function(self._similarity(Xc, domain))
+        return self._in_blocks(self.svc_.decision_function, Xc, domain)
 
     def _predict(self, X: np.ndarray, domain: str) -> np.ndarray:
-        return self.svc_.predict(self._similarity(X, domain))
+        return self._in_blocks(self.svc_.predict, X, domain)
 
     def _predict_proba(self, X: np.ndarray, domain: str) -> np.ndarray:
         """Softmax of the one-vs-rest SVM scores (monotone in them; not calibrated)."""
-        scores = self.svc_.decision_function(self._similarity(X, domain))
+        scores = self._in_blocks(self.svc_.decision_function, X, domain)
         if scores.ndim == 1:
             scores = np.column_stack([-scores, scores]) / 2.0
         scores = scores - scores.max(axis=1, keepdims=True)
