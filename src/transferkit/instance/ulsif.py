@@ -206,7 +206,7 @@ class RuLSIF(BaseWeighter):
         b = min(self.n_centers, nt)
         self.centers_ = Xt[rng.choice(nt, b, replace=False)]
         if self.sigma is None:
-            med = median_heuristic(Xs, Xt, random_state=rng)
+            med = median_heuristic(Xs, Xt, random_state=rng, param="sigma")
             sigmas = med * _grid("sigma_factors", self.sigma_factors)
         else:
             sigmas = _grid("sigma", self.sigma)

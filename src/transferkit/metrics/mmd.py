@@ -61,7 +61,12 @@ _MULTI_FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 def median_heuristic(
-    X: Any, Y: Any | None = None, *, max_samples: int = 1000, random_state: Any = None
+    X: Any,
+    Y: Any | None = None,
+    *,
+    max_samples: int = 1000,
+    random_state: Any = None,
+    param: str = "bandwidth",
 ) -> float:
     r"""Median pairwise Euclidean distance of the pooled sample (Gretton et al. 2012).
 
@@ -75,6 +80,10 @@ def median_heuristic(
         Subsample size for the median.
     random_state : int, RandomState or None
         Seed of the subsample.
+    param : str
+        Name of the caller's kernel-width parameter, named in the error raised when all
+        samples coincide (``"bandwidth"`` for the MMD functions, ``"sigma"`` for the
+        kernel weighters).
 
     Returns
     -------
@@ -106,7 +115,7 @@ def median_heuristic(
     return positive_or_raise(
         median,
         "the median pairwise distance",
-        "the samples are (almost) all identical; pass bandwidth= explicitly.",
+        f"the samples are (almost) all identical; pass {param}= explicitly.",
     )
 
 
