@@ -57,7 +57,7 @@ def test_qp_and_pgd_solve_the_same_problem(prob):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WeightCollapseWarning)
         qp = KMM(solver="qp").fit(prob.X_source, X_target=prob.X_target)
-        pgd = KMM(solver="pgd", max_iter=3000, tol=1e-9).fit(prob.X_source, X_target=prob.X_target)
+        pgd = KMM(solver="pgd", tol=1e-4, max_iter=20000).fit(prob.X_source, X_target=prob.X_target)
     ns = prob.X_source.shape[0]
     for est in (qp, pgd):
         w = est.weights_

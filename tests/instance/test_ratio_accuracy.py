@@ -24,7 +24,10 @@ def _fit(weighter, prob):
         (DiscriminativeDensityRatio(random_state=0), 0.02),
         (ULSIF(), 0.35),
         ("kliep", 0.2),
-        (KMM(solver="pgd"), 0.3),
+        # the converged KMM solution (relative duality gap <= 1e-3) scores 0.31: KMM's
+        # objective is flat in 2-D, and the 300-iteration cap used before stopped early,
+        # which regularised the weights by accident (0.29)
+        (KMM(solver="pgd"), 0.35),
     ],
     ids=["discriminative", "ulsif", "kliep", "kmm-pgd"],
 )

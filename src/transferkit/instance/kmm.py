@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.linalg import solve_triangular
+from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
 from transferkit._optional import is_available, require
@@ -17,6 +19,7 @@ from transferkit._validation import (
     TransferKitInputError,
     ValidatedDomains,
     check_memory,
+    check_option,
     check_random_state,
 )
 from transferkit.base import BaseWeighter
@@ -33,6 +36,17 @@ PGD_MAX_AUTO = 5000
 def _qp_available() -> bool:
     """Whether the exact QP path (the ``qp`` extra: qpsolvers + cvxopt) can run."""
     return is_available("qpsolvers") and is_available("cvxopt")
+
+
+def _min_linear(g: np.ndarray, upper: float, low_sum: float, high_sum: float) -> float:
+    r""":math:`\min g^\top s` over :math:`0 \le s_i \le B,\ L \le \sum_i s_i \le U` (greedy)."""
+    order = np.argsort(g, kind="stable")
+    total = min(max(upper * float(np.count_nonzero(g < 0)), low_sum), high_sum)
+    full = min(int(total // upper), g.shape[0])
+    value = upper * float(g[order[:full]].sum())
+    if full < g.shape[0]:
+        value += (total - upper * full) * float(g[order[full]])
+    return value
 
 
 def project_box_sum(v: np.ndarray, upper: float, low_sum: float, high_sum: float) -> np.ndarray:
@@ -116,16 +130,22 @@ class KMM(BaseWeighter):
       samples need 1.6 GB) and recomputed block by block otherwise, so no
       :math:`n_s \times n_t` matrix is ever stored.
 
-    * ``"nystroem"``: the same FISTA on the Nyström approximation
-      :math:`K \approx \Phi_s\Phi_s^\top`, :math:`\Phi = k(X, Z)\,W^{-1/2}` with
-      :math:`m` landmarks :math:`Z` drawn from the pooled samples and
-      :math:`W = k(Z, Z)` (and :math:`\kappa \approx \frac{n_s}{n_t}\Phi_s\Phi_t^\top
-      \mathbf 1`): exactly KMM for the Nyström kernel. Cost :math:`O((n_s+n_t)\,m\,d)`
-      for the features and :math:`O(n_s m)` per iteration, memory :math:`O(n_s m)`;
-      for tens of thousands of samples.
+    * ``"nystroem"``: the same FISTA on the Nyström approximation with its diagonal
+      corrected (as in FITC), :math:`K \approx \Phi_s\Phi_s^\top + D`,
+      :math:`\Phi = k(X, Z)\,W^{-1/2}` with :math:`m` landmarks :math:`Z` drawn from
+      the pooled samples, :math:`W = k(Z, Z)` and :math:`D = \operatorname{diag}(1 -
+      \lVert\Phi_i\rVert^2)` (so that :math:`k(x, x) = 1` holds exactly; the low-rank
+      part alone misses most of a Gaussian kernel's spectrum in high dimension), and
+      :math:`\kappa \approx \frac{n_s}{n_t}\Phi_s\Phi_t^\top \mathbf 1`. Cost
+      :math:`O((n_s+n_t)\,m\,d)` for the features and :math:`O(n_s m)` per iteration,
+      memory :math:`O(n_s m)`; for tens of thousands of samples. It solves an
+      approximation of KMM: ``benchmarks/instance_kmm_scale.py`` measures how far its
+      weights are from the exact solution.
 
     ``"auto"`` uses ``"qp"`` up to 1,000 source samples, ``"pgd"`` up to 5,000 and
-    ``"nystroem"`` above.
+    ``"nystroem"`` above (:meth:`resolve_solver`; model selection pins this choice for
+    the whole source so that its fold fits and the refit agree). Every solver records
+    ``n_iter_`` and the final relative duality gap ``convergence_``.
     Weights of new samples (:meth:`compute_weights`) are the Nadaraya–Watson kernel
     smoothing of the training weights, :math:`w(x) = \sum_i \beta_i k(x, x^s_i) /
     \sum_i k(x, x^s_i)`, since KMM itself only weights its training samples.
@@ -144,11 +164,20 @@ class KMM(BaseWeighter):
         ``"auto"`` takes ``"qp"`` up to 1000 source samples when the ``qp`` extra
         (qpsolvers + cvxopt) is installed, else ``"pgd"`` up to 5000, else
         ``"nystroem"``. ``"qp"`` without that extra raises an error naming it.
-    max_iter : int, default=300
-        Iterations of the ``"pgd"`` and ``"nystroem"`` solvers.
-    tol : float, default=1e-6
-        ``"pgd"`` stops when the relative decrease of the objective over 10
-        iterations falls below ``tol``.
+    max_iter : int, default=5000
+        Iterations cap of the ``"pgd"`` and ``"nystroem"`` solvers; reaching it raises a
+        :class:`~sklearn.exceptions.ConvergenceWarning`.
+    tol : float, default=1e-3
+        Relative sub-optimality at which ``"pgd"`` and ``"nystroem"`` stop. The stopping
+        rule is the Frank-Wolfe duality gap: for the convex objective :math:`f` on the
+        constraint set :math:`C`,
+        :math:`f(\beta) - f^* \le \nabla f(\beta)^\top\beta - \min_{s\in C}
+        \nabla f(\beta)^\top s` (a linear programme over the box-and-sum set, solved
+        greedily), so stopping when the gap is at most ``tol`` times the decrease
+        :math:`f(\beta_0) - f(\beta)` from the uniform start guarantees
+        :math:`(f(\beta) - f^*) / (f(\beta_0) - f^*) \le` ``tol`` on the solver's
+        objective (the exact kernel for ``"pgd"``, the Nyström kernel for
+        ``"nystroem"``).
     max_kernel_memory : float, default=3e9
         Bytes the ``"pgd"`` solver may use to cache the Gram matrix (float32).
     n_landmarks : int, default=1000
@@ -171,8 +200,11 @@ class KMM(BaseWeighter):
         :math:`\tfrac12\beta^\top K\beta - \kappa^\top\beta` at the solution.
     n_iter_ : int
         FISTA iterations (``"pgd"``, ``"nystroem"``), or 0 for ``"qp"``.
+    convergence_ : float
+        The final relative duality gap (the bound on the relative sub-optimality that
+        ``tol`` is compared with); also computed for ``"qp"``.
     solver_ : str
-        The solver used (``"auto"`` resolved).
+        The solver that ran (``"auto"`` resolved, see :meth:`resolve_solver`).
     n_landmarks_ : int
         Landmarks used by ``"nystroem"`` (only set by that solver).
 
@@ -214,8 +246,8 @@ class KMM(BaseWeighter):
         B: float = 1000.0,
         epsilon: float | None = None,
         solver: str = "auto",
-        max_iter: int = 300,
-        tol: float = 1e-6,
+        max_iter: int = 5000,
+        tol: float = 1e-3,
         max_kernel_memory: float = 3e9,
         n_landmarks: int = 1000,
         block_size: int = 1024,
@@ -234,11 +266,58 @@ class KMM(BaseWeighter):
         self.random_state = random_state
         self.verbose = verbose
 
+    def resolve_solver(self, n_source: int) -> str:
+        """The solver that ``fit`` uses for ``n_source`` source samples.
+
+        ``"auto"`` resolves to ``"qp"`` up to 1,000 source samples (when the ``qp`` extra
+        is installed), ``"pgd"`` up to 5,000 and ``"nystroem"`` above. Model selection
+        (:func:`transferkit.selection.select`) calls this with the size of the whole
+        source and pins the answer, so that the cross-validation fits (on fewer samples)
+        and the refit use the same solver.
+
+        Examples
+        --------
+        >>> KMM().resolve_solver(500), KMM().resolve_solver(50_000)
+        ('qp', 'nystroem')
+        """
+        check_option("solver", self.solver, SOLVERS)
+        if self.solver != "auto":
+            return self.solver
+        exact = n_source <= QP_MAX_AUTO and _qp_available()
+        return "qp" if exact else "pgd" if n_source <= PGD_MAX_AUTO else "nystroem"
+
+    def _check_solver_memory(self, solver: str, ns: int, nt: int, n_features: int) -> None:
+        """Refuse, before any kernel is computed, what cannot fit in memory."""
+        if solver == "qp":
+            check_memory(
+                3 * 8.0 * ns * ns,
+                f"KMM's exact QP on {ns} source samples (dense {ns} x {ns} float64 kernel "
+                "and the solver's copies)",
+                suggestion='KMM(solver="pgd"), or solver="nystroem" for more than '
+                f"{PGD_MAX_AUTO} samples",
+            )
+        elif solver == "pgd" and 4.0 * ns * ns <= self.max_kernel_memory:
+            check_memory(
+                4.0 * ns * ns,
+                f"caching the {ns} x {ns} float32 kernel of KMM's pgd solver",
+                suggestion="a smaller max_kernel_memory (recomputes kernel blocks), or KMM("
+                'solver="nystroem")',
+            )
+        elif solver == "nystroem":
+            m = min(self.n_landmarks, ns + nt)
+            check_memory(
+                4.0 * m * (ns + 4 * self.block_size + m) + 8.0 * m * m,
+                f"the {ns} x {m} Nyström features of KMM",
+                suggestion="a smaller n_landmarks",
+            )
+
     def _fit(self, data: ValidatedDomains) -> np.ndarray:
         Xs, Xt = data.X, data.X_target
         ns, nt = Xs.shape[0], Xt.shape[0]
+        solver = self.resolve_solver(ns)
+        self._check_solver_memory(solver, ns, nt, Xs.shape[1])
         if self.sigma is None:
-            self.sigma_ = median_heuristic(Xs, Xt, random_state=self.random_state)
+            self.sigma_ = median_heuristic(Xs, Xt, random_state=self.random_state, param="sigma")
         else:
             self.sigma_ = float(self.sigma)
         if self.epsilon is None:
@@ -251,13 +330,10 @@ class KMM(BaseWeighter):
                 f"{1 - self.epsilon_:.3g}. Increase B or epsilon."
             )
         low, high = ns * (1.0 - self.epsilon_), ns * (1.0 + self.epsilon_)
-        solver = self.solver
-        if solver == "auto":
-            exact = ns <= QP_MAX_AUTO and _qp_available()
-            solver = "qp" if exact else "pgd" if ns <= PGD_MAX_AUTO else "nystroem"
         self.solver_ = solver
         self._X_fit = Xs
         self.n_iter_ = 0
+        self.convergence_ = 0.0
         if solver == "nystroem":
             return self._solve_nystroem(Xs, Xt, low, high)
         kappa = np.zeros(ns)
@@ -276,11 +352,6 @@ class KMM(BaseWeighter):
         require("cvxopt", extra="qp", purpose='KMM(solver="qp")')
 
         ns = Xs.shape[0]
-        check_memory(
-            3 * 8.0 * ns * ns,
-            f"KMM's exact QP on {ns} source samples (dense {ns} x {ns} kernel)",
-            suggestion='KMM(solver="pgd")',
-        )
         K = np.empty((ns, ns))
         for rows, block in kernel_row_blocks(
             Xs, Xs, self.sigma_, block_size=self.block_size, dtype=np.float64
@@ -306,18 +377,16 @@ class KMM(BaseWeighter):
                 'The KMM QP solver did not converge; try solver="pgd" or a different sigma.'
             )
         beta = np.clip(np.asarray(beta, dtype=float), 0.0, float(self.B))
-        self.objective_ = self._objective(K @ beta, beta, kappa)
+        Kbeta = K @ beta
+        start = project_box_sum(np.ones(ns), float(self.B), low, high)
+        f_start = self._objective(K @ start, start, kappa)
+        self.convergence_ = self._relative_gap(beta, Kbeta, kappa, f_start, low, high)
+        self.objective_ = self._objective(Kbeta, beta, kappa)
         return beta
 
     def _solve_pgd(self, Xs: np.ndarray, kappa: np.ndarray, low: float, high: float) -> np.ndarray:
         ns = Xs.shape[0]
         cache = 4.0 * ns * ns <= self.max_kernel_memory
-        if cache:
-            check_memory(
-                4.0 * ns * ns,
-                f"caching the {ns} x {ns} float32 kernel",
-                suggestion="a smaller max_kernel_memory (recomputes kernel blocks)",
-            )
         op = _KernelOperator(Xs, self.sigma_, cache, self.block_size)
         # Lipschitz constant of the gradient: largest eigenvalue of K (power iteration)
         v = np.ones(ns) / np.sqrt(ns)
@@ -366,11 +435,17 @@ class KMM(BaseWeighter):
             if abs(lip_new - lip) <= 1e-6 * lip_new:
                 break
             lip = lip_new
-        lip = lip_new
+        # diagonal correction (as in FITC): k(x, x) = 1 exactly, so the Nyström residual
+        # K - Phi Phi^T has the known diagonal 1 - |Phi_i|^2 >= 0. Keeping it restores the
+        # ridge-like part of K that a low-rank approximation misses (most of K's spectrum
+        # in high dimension) and makes the problem strongly convex.
+        diag = np.maximum(1.0 - np.einsum("ij,ij->i", phi_s, phi_s, dtype=np.float64), 0.0)
+        lip = lip_new + float(diag.max())
         self.n_landmarks_ = m
 
         def matvec(u: np.ndarray) -> np.ndarray:
-            return (phi_s @ (phi_s.T @ u.astype(np.float32))).astype(np.float64)
+            low_rank = (phi_s @ (phi_s.T @ u.astype(np.float32))).astype(np.float64)
+            return low_rank + diag * u
 
         return self._fista(matvec, lip, kappa, low, high)
 
@@ -382,33 +457,65 @@ class KMM(BaseWeighter):
         upper = float(self.B)
         beta = project_box_sum(np.ones(ns), upper, low, high)
         Kbeta = matvec(beta)
+        f_start = self._objective(Kbeta, beta, kappa)
         y, Ky, t = beta, Kbeta, 1.0
-        history = [self._objective(Kbeta, beta, kappa)]
+        crit = np.inf
         n_iter = 0
         bar = tqdm(total=self.max_iter, desc="KMM", disable=not self.verbose, leave=False)
         for n_iter in range(1, self.max_iter + 1):  # noqa: B007 - used after the loop
             bar.update(1)
             new_beta = project_box_sum(y - step * (Ky - kappa), upper, low, high)
             K_new = matvec(new_beta)
-            obj = self._objective(K_new, new_beta, kappa)
-            if obj > history[-1]:  # adaptive restart (O'Donoghue & Candès) keeps it monotone
+            # gradient-based adaptive restart (O'Donoghue & Candès 2015): drop the momentum
+            # when it points uphill. Unlike comparing objective values it is not fooled by
+            # the rounding of float32 kernel products near the optimum.
+            if float((y - new_beta) @ (new_beta - beta)) > 0.0:
                 t = 1.0
-                y, Ky = beta, Kbeta
-                history.append(history[-1])
-                continue
             t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
             momentum = (t - 1.0) / t_new
             # K is linear: K y = (1 + m) K beta_new - m K beta_old, one product per step
             y = new_beta + momentum * (new_beta - beta)
             Ky = (1.0 + momentum) * K_new - momentum * Kbeta
             beta, Kbeta, t = new_beta, K_new, t_new
-            history.append(obj)
-            if len(history) > 10 and abs(history[-11] - obj) <= self.tol * max(1.0, abs(obj)):
+            crit = self._relative_gap(beta, Kbeta, kappa, f_start, low, high)
+            if crit <= self.tol:
                 break
         bar.close()
         self.n_iter_ = n_iter
-        self.objective_ = history[-1]
+        self.convergence_ = float(crit)
+        self.objective_ = self._objective(Kbeta, beta, kappa)
+        if crit > self.tol:
+            warnings.warn(
+                f"KMM ({self.solver_!r} solver) stopped at max_iter={self.max_iter} with a "
+                f"relative duality gap of {crit:.3g} > tol={self.tol:g}; the weights are not "
+                "the KMM solution yet. Increase max_iter.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
         return beta
+
+    def _relative_gap(
+        self,
+        beta: np.ndarray,
+        Kbeta: np.ndarray,
+        kappa: np.ndarray,
+        f_start: float,
+        low: float,
+        high: float,
+    ) -> float:
+        r"""Frank-Wolfe duality gap over the progress made, a bound on the sub-optimality.
+
+        For the convex objective :math:`f` on the constraint set :math:`C`,
+        :math:`f(\beta) - f^* \le g^\top\beta - \min_{s\in C} g^\top s` with
+        :math:`g = \nabla f(\beta)`, and :math:`f(\beta_0) - f^* \ge f(\beta_0) -
+        f(\beta)`; their ratio bounds :math:`(f(\beta) - f^*) / (f(\beta_0) - f^*)`.
+        """
+        grad = Kbeta - kappa
+        gap = float(grad @ beta) - _min_linear(grad, float(self.B), low, high)
+        progress = f_start - self._objective(Kbeta, beta, kappa)
+        if progress <= 0.0:
+            return 0.0 if gap <= 1e-12 * max(1.0, abs(f_start)) else np.inf
+        return max(gap, 0.0) / progress
 
     def _compute_weights(self, X: np.ndarray) -> np.ndarray:
         num = np.zeros(X.shape[0])
