@@ -19,7 +19,14 @@ from sklearn.base import clone, is_classifier
 from transferkit._validation import TransferKitInputError, check_sample_weights
 from transferkit.base import BaseTransferEstimator, BaseWeighter
 
-__all__ = ["SelectionRun", "fit_candidate", "predict", "predict_proba", "default_weighter"]
+__all__ = [
+    "SelectionRun",
+    "default_weighter",
+    "fit_candidate",
+    "pin_solvers",
+    "predict",
+    "predict_proba",
+]
 
 
 def _accepts(method: Any, name: str) -> bool:
@@ -35,6 +42,24 @@ def fit_candidate(estimator: Any, X: np.ndarray, y: np.ndarray, X_target: np.nda
     if _accepts(model.fit, "X_target"):
         return model.fit(X, y, X_target=X_target)
     return model.fit(X, y)
+
+
+def pin_solvers(estimator: Any, n_samples: int) -> Any:
+    """A clone of ``estimator`` whose automatic, size-dependent solver choices are fixed.
+
+    Every (nested) estimator with a ``resolve_solver(n_samples)`` method, such as
+    :class:`~transferkit.instance.KMM`, gets ``solver=`` set to what it would choose for
+    ``n_samples`` source samples. Selection pins them for the whole source, so that the
+    cross-validation fits (on fewer samples) and the refit run the same solver.
+    """
+    model = clone(estimator)
+    updates = {}
+    if hasattr(model, "resolve_solver"):
+        updates["solver"] = model.resolve_solver(n_samples)
+    for key, value in model.get_params(deep=True).items():
+        if hasattr(value, "resolve_solver") and not isinstance(value, type):
+            updates[f"{key}__solver"] = value.resolve_solver(n_samples)
+    return model.set_params(**updates) if updates else model
 
 
 def _with_domain(method: Any, X: np.ndarray, domain: str) -> Any:
@@ -135,18 +160,27 @@ class SelectionRun:
     _feature_weights: dict[tuple[Any, ...], np.ndarray] = field(default_factory=dict)
 
     def fold_model(self, key: int, estimator: Any, fold: int) -> Any:
-        """Candidate ``key`` fitted on training fold ``fold`` (source part) and the target."""
+        """Candidate ``key`` fitted on training fold ``fold`` (source part) and the target.
+
+        Size-dependent automatic solvers are pinned for the whole source
+        (:func:`pin_solvers`), so the fold fits and :meth:`full_model` use the same ones.
+        """
         if (key, fold) not in self._fold_models:
             train, _ = self.splits[fold]
             self._fold_models[key, fold] = fit_candidate(
-                estimator, self.X[train], self.y[train], self.X_target
+                pin_solvers(estimator, self.X.shape[0]),
+                self.X[train],
+                self.y[train],
+                self.X_target,
             )
         return self._fold_models[key, fold]
 
     def full_model(self, key: int, estimator: Any) -> Any:
         """Candidate ``key`` fitted on the whole source and the target."""
         if key not in self._full_models:
-            self._full_models[key] = fit_candidate(estimator, self.X, self.y, self.X_target)
+            self._full_models[key] = fit_candidate(
+                pin_solvers(estimator, self.X.shape[0]), self.X, self.y, self.X_target
+            )
         return self._full_models[key]
 
     def input_weights(self, weighter: Any = None) -> np.ndarray:

@@ -304,7 +304,11 @@ class DEV(BaseCriterion):
     feature_space : {"model", "input"}, default="model"
         ``"model"``: the features of a :class:`~transferkit.TransferPipeline` adapter (or of
         a scikit-learn ``Pipeline``'s transformers), falling back to the input space for
-        models without features; ``"input"``: the raw features (weights shared with IWCV).
+        models without features; ``"input"``: the raw features. In both spaces the
+        density ratio of each fold is fitted on that fold's training source only (rescaled
+        to mean 1 there) and evaluated on its held-out samples, so that the control
+        variate :math:`\bar w - 1` carries information (with weights fitted on the whole
+        source it is 0 by construction and DEV equals IWCV).
 
     References
     ----------
@@ -345,7 +349,18 @@ class DEV(BaseCriterion):
                         ),
                     )
             if weights is None:
-                weights = problem.input_weights(self.weighter)[val]
+                # the density ratio is fitted on the training folds only and evaluated on
+                # the held-out fold, as in the paper: weights fitted on all of the source
+                # and rescaled to mean 1 there make the pooled control variate mean(w) - 1
+                # vanish, and DEV collapses to IWCV
+                Xtr, Xv = problem.X[train], problem.X[val]
+                weights = problem.feature_weights(
+                    (id(weighter), "input", fold),
+                    (),
+                    lambda Xtr=Xtr, Xv=Xv: estimate_weights(
+                        check_weighter(weighter, problem.random_state), Xtr, problem.X_target, Xv
+                    ),
+                )
             all_losses.append(losses)
             all_weights.append(weights)
             if val.size >= 2:

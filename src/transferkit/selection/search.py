@@ -15,7 +15,7 @@ from transferkit._validation import (
     check_random_state,
     check_source_target,
 )
-from transferkit.selection._problem import SelectionRun, fit_candidate
+from transferkit.selection._problem import SelectionRun
 from transferkit.selection.criteria import BaseCriterion, CriterionScore, get_criterion
 from transferkit.selection.rules import BaseRule, get_rule
 from transferkit.selection.splitters import StratifiedSourceKFold
@@ -298,11 +298,8 @@ def select(
     best_estimator = None
     if refit:
         problem = table.problem
-        best_estimator = problem._full_models.get(best)
-        if best_estimator is None:
-            best_estimator = fit_candidate(
-                _with_params(estimator, table.params[best]), problem.X, problem.y, problem.X_target
-            )
+        # the refit pins size-dependent solvers exactly as the fold fits did
+        best_estimator = problem.full_model(best, _with_params(estimator, table.params[best]))
     return SelectionResult(
         best_index=best,
         best_params=dict(table.params[best]),
