@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import ot
 import pytest
@@ -67,10 +69,14 @@ def test_knn_kl_converges_to_closed_form(k):
     assert abs(kl_divergence_knn(X, rng.normal(size=(4000, 2)), k=k)) < 0.1
 
 
-def test_knn_kl_duplicates_warn_and_too_few_samples_raise(rng):
+def test_knn_kl_duplicates_are_handled_and_too_few_samples_raise(rng):
     X = rng.normal(size=(40, 2))
-    with pytest.warns(RuntimeWarning, match="duplicate"):
-        kl_divergence_knn(np.vstack([X, X[:5]]), X + 1)
+    # ties: the k-th neighbour is taken among distinct points (Wang et al. 2009)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(kl_divergence_knn(np.vstack([X, X[:5]]), X + 1))
+    with pytest.raises(TransferKitInputError, match="distinct neighbours"):
+        kl_divergence_knn(np.vstack([X[:1]] * 10), X, k=5)
     with pytest.raises(TransferKitInputError, match="lower k"):
         kl_divergence_knn(X[:3], X, k=5)
 

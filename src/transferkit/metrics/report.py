@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from transferkit._progress import track
-from transferkit._validation import check_positive, check_random_state
+from transferkit._validation import TransferKitInputError, check_positive, check_random_state
 from transferkit.metrics._common import DistanceResult, check_pair
 from transferkit.metrics.distances import coral_distance, energy_distance, energy_test
 from transferkit.metrics.kl import gaussian_kl, kl_divergence_knn
@@ -41,12 +41,17 @@ def bootstrap_interval(
     n_bootstrap: int = 50,
     confidence: float = 0.95,
     unique: bool = False,
+    centre: float | None = None,
     random_state: Any = None,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``fn(X, Y)``, resampling each domain's rows.
 
     ``unique=True`` drops repeated rows of each resample (for the nearest-neighbour KL
-    estimator, which cannot handle exact duplicates).
+    estimator). ``centre`` (the estimate on the full samples) shifts the percentile
+    interval so that the median of the resampled values lands on it: the resampled
+    estimator's own drift (a bias that depends on the sample size, or on duplicated
+    rows) is removed and only the spread is kept. Without it the interval of a
+    biased estimator sits around ``estimate + bias`` and need not contain the estimate.
     """
     check_positive("n_bootstrap", n_bootstrap, integer=True)
     rng = check_random_state(random_state)
@@ -59,7 +64,50 @@ def bootstrap_interval(
         values[b] = fn(X[ix], Y[iy])
     tail = 100.0 * (1.0 - confidence) / 2.0
     low, high = np.percentile(values, [tail, 100.0 - tail])
+    if centre is not None:
+        shift = float(centre) - float(np.median(values))
+        low, high = low + shift, high + shift
     return float(low), float(high)
+
+
+def _gaussian_kl_row(
+    Xa: np.ndarray, Ya: np.ndarray, ridge: float, boot: Callable
+) -> DistanceResult:
+    """``kl_gaussian``: bias-corrected with a centred interval where it is well posed."""
+    (n, d), m = Xa.shape, Ya.shape[0]
+    if n > d + 1 and m > d + 2:
+        try:
+            fn = lambda a, b: gaussian_kl(a, b, reg=0.0, bias_correction=True)  # noqa: E731
+            value = fn(Xa, Ya)
+        except TransferKitInputError:  # constant features: singular covariances
+            value = None
+        if value is not None:
+            details: dict[str, Any] = {"estimator": "bias-corrected (Gaussian)", "reg": 0.0}
+            # resamples hold about 63 % distinct rows; their covariances must stay regular
+            if 0.55 * min(n, m) > d + 3:
+                low, high = boot(fn, centre=value)
+            else:
+                low = high = None
+                details["note"] = (
+                    f"no interval: resampled rows leave too few distinct samples for {d} features"
+                )
+            return DistanceResult("kl_gaussian", value, None, low, high, details)
+    fn = lambda a, b: gaussian_kl(a, b, reg=ridge)  # noqa: E731
+    return DistanceResult(
+        "kl_gaussian",
+        fn(Xa, Ya),
+        None,
+        None,
+        None,
+        {
+            "estimator": "plug-in with ridge",
+            "reg": ridge,
+            "note": f"{d} features for {n} and {m} samples: a covariance is (nearly) "
+            "singular, the value is dominated by the ridge and bootstrap resamples "
+            "(duplicated rows) are more singular still, so no interval is given; compare "
+            "it only between pairs of the same sizes",
+        },
+    )
 
 
 def _subsample(Z: np.ndarray, k: int, rng: np.random.RandomState) -> np.ndarray:
@@ -82,8 +130,13 @@ def domain_distances(
     * MMD² (unbiased; Gaussian kernel with the median heuristic, multi-kernel, linear)
       and the energy distance come with permutation p-values; their values use all
       samples (block-wise), their p-values a subsample of ``max_samples`` rows per domain.
-    * k-NN KL (k=5), Gaussian KL (ridge ``1e-3`` times the mean feature variance),
-      CORAL, Wasserstein-2 and Sinkhorn-2 come with percentile bootstrap intervals.
+    * k-NN KL (k=5; ties handled, may be negative, with a note then) and Gaussian KL
+      come with bootstrap intervals centred on the estimate (the resamples' median is
+      moved onto it, see :func:`bootstrap_interval`). Gaussian KL is the bias-corrected
+      estimate when every domain has more samples than features + 2, with an interval
+      when resamples keep enough distinct rows; otherwise the plug-in estimate with a
+      ridge of ``1e-3`` times the mean feature variance, with no interval and a note.
+    * CORAL, Wasserstein-2 and Sinkhorn-2 come with percentile bootstrap intervals.
     * The proxy A-distance comes with the spread of its 5 cross-validation folds
       (mean ± 1.96 standard errors).
 
@@ -136,11 +189,11 @@ def domain_distances(
     sigma = median_heuristic(Xa, Ya, random_state=seed)
     ridge = 1e-3 * float(np.mean(np.var(np.vstack([Xa, Ya]), axis=0))) or 1e-6
 
-    def boot(fn, unique=False):
+    def boot(fn, unique=False, centre=None):
         if not n_bootstrap:
             return None, None
         return bootstrap_interval(
-            fn, Xa, Ya, n_bootstrap=n_bootstrap, unique=unique, random_state=seed
+            fn, Xa, Ya, n_bootstrap=n_bootstrap, unique=unique, centre=centre, random_state=seed
         )
 
     rows: list[DistanceResult] = []
@@ -171,12 +224,18 @@ def domain_distances(
             rows.append(DistanceResult(name, value, p_value=p, details={"statistic": "V"}))
         elif name == "kl_knn":
             fn = lambda a, b: kl_divergence_knn(a, b, k=5)  # noqa: E731
-            low, high = boot(fn, unique=True)
-            rows.append(DistanceResult(name, fn(Xa, Ya), None, low, high, {"k": 5}))
+            value = fn(Xa, Ya)
+            low, high = boot(fn, unique=True, centre=value)
+            details = {"k": 5}
+            if value < 0:
+                details["note"] = (
+                    "negative: the k-NN estimator is only asymptotically unbiased and its "
+                    f"error grows with the dimension ({Xa.shape[1]}); the divergence is "
+                    "below what these samples resolve, read the interval"
+                )
+            rows.append(DistanceResult(name, value, None, low, high, details))
         elif name == "kl_gaussian":
-            fn = lambda a, b: gaussian_kl(a, b, reg=ridge)  # noqa: E731
-            low, high = boot(fn)
-            rows.append(DistanceResult(name, fn(Xa, Ya), None, low, high, {"reg": ridge}))
+            rows.append(_gaussian_kl_row(Xa, Ya, ridge, boot))
         elif name == "proxy_a":
             value, folds = proxy_a_distance(Xa, Ya, random_state=seed, return_folds=True)
             half = 1.96 * float(np.std(folds, ddof=1)) / np.sqrt(folds.size)
