@@ -164,7 +164,7 @@ class KMM(BaseWeighter):
         ``"auto"`` takes ``"qp"`` up to 1000 source samples when the ``qp`` extra
         (qpsolvers + cvxopt) is installed, else ``"pgd"`` up to 5000, else
         ``"nystroem"``. ``"qp"`` without that extra raises an error naming it.
-    max_iter : int, default=5000
+    max_iter : int in [1, 10**6], default=5000
         Iterations cap of the ``"pgd"`` and ``"nystroem"`` solvers; reaching it raises a
         :class:`~sklearn.exceptions.ConvergenceWarning`.
     tol : float, default=1e-3
