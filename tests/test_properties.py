@@ -3,7 +3,7 @@
 Whatever the input (bounded sizes: at most 40 rows per domain and 6 features; values
 drawn with NaN, infinities, huge, tiny and duplicated numbers), an estimator must
 either raise a clear transferkit error or return a finite result, must leave its inputs
-unchanged, and must not hang (each example runs under a wall-clock alarm). Hypothesis
+unchanged, and must not hang (each example runs under a CPU-time alarm). Hypothesis
 runs derandomised, so CI sees the same examples every time.
 """
 
@@ -25,7 +25,7 @@ from transferkit._discovery import all_estimators
 from transferkit.base import BaseAdapter, BaseTransferClassifier, BaseWeighter
 
 ESTIMATORS = all_estimators()
-SECONDS_PER_EXAMPLE = 20
+SECONDS_PER_EXAMPLE = 60  # CPU seconds; examples take well under 2 s
 
 # Plain values, a few special ones, and magnitudes from tiny to huge. Values beyond
 # about 1e150 overflow squared distances in float64; see docs/reliability.md.
@@ -59,18 +59,22 @@ def problems(draw):
 
 @contextmanager
 def time_limit(seconds):
-    """Raise TimeoutError if the block runs longer than ``seconds`` (a hang)."""
+    """Raise TimeoutError if the block uses more than ``seconds`` of CPU time (a hang).
+
+    CPU time, not wall-clock time: on a loaded CI machine an example may wait long for a
+    core without being slow itself, while a spinning solver burns CPU and is caught.
+    """
 
     def handler(signum, frame):
-        raise TimeoutError(f"no answer within {seconds} s")
+        raise TimeoutError(f"no answer within {seconds} s of CPU time")
 
-    previous = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    previous = signal.signal(signal.SIGPROF, handler)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
 
 
 def _check_result(est, Xt):
@@ -119,7 +123,7 @@ def test_random_inputs_fine_tuning(problem):
     est = build(cls)
     Xs_img, Xt_img = as_images(est, Xs, Xt)
     try:
-        with time_limit(60), warnings.catch_warnings():
+        with time_limit(180), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(Xs_img, ys, X_target=Xt_img)
             _check_result(est, Xt_img)
