@@ -311,7 +311,31 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ("`TCA.fit`", "inputs scaled by 1e-200", lambda: _fit("TCA", scale=1e-200)),
     ("`KMM.fit`", '`solver="qp"`, 30,000 samples, 1 GiB budget', _kmm_qp_too_large),
     ("`TRANSFERKIT_MEMORY_LIMIT`", '`"lots"`', lambda: _memory_limit("lots")),
+    ("`TRANSFERKIT_MEMORY_LIMIT`", '`"inf"` (was OverflowError)', lambda: _memory_limit("inf")),
+    ("`TRANSFERKIT_MEMORY_LIMIT`", '`"-1"` (was a 0-byte budget)', lambda: _memory_limit("-1")),
+    ("`KMM.fit`", "constant data (named a `bandwidth=` that does not exist)", lambda: _kmm_const()),
+    ("`ImportanceWeighted.predict`", "before `fit`", lambda: _iw().predict(np.ones((3, 3)))),
+    ("`ImportanceWeighted.fit`", "`y_target` one label too long", lambda: _iw_fit(46)),
+    ("`ImportanceWeighted.fit`", "`y_target` naming an unknown class", lambda: _iw_fit(7)),
 ]
+
+
+def _kmm_const():
+    _estimator("KMM").fit(np.ones((10, 2)), X_target=np.ones((10, 2)))
+
+
+def _iw():
+    from sklearn.linear_model import LogisticRegression
+
+    from transferkit.instance import KMM, ImportanceWeighted
+
+    return ImportanceWeighted(LogisticRegression(), KMM())
+
+
+def _iw_fit(case: int):
+    Xs, ys, Xt, yt = clean_data()
+    bad = np.r_[yt, -1] if case == 46 else np.r_[7, np.asarray(yt)[1:]]
+    _iw().fit(Xs, ys, X_target=Xt, y_target=bad)
 
 
 def call_cases() -> list[Outcome]:
