@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--tasks", nargs="+", default=["mnist->usps", "usps->mnist"])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default="deep_digits", help="results name (several processes)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     if args.quick:
@@ -104,8 +105,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def save(rows, args, elapsed) -> None:
-    write_markdown("deep_digits", report(rows, args, elapsed))
-    write_json("deep_digits", {"environment": environment(), "epochs": args.epochs, "runs": rows})
+    write_markdown(args.out, report(rows, args, elapsed))
+    write_json(args.out, {"environment": environment(), "epochs": args.epochs, "runs": rows})
 
 
 def report(rows, args, elapsed) -> str:

@@ -61,7 +61,7 @@ def build(cls):
     params = est.get_params(deep=False)
     small = {k: v for k, v in SMALL.items() if k in params}
     if "image_shape" in params:
-        small.update(IMAGE)
+        small.update({k: v for k, v in IMAGE.items() if k in params})
     return est.set_params(**small)
 
 

@@ -514,9 +514,14 @@ class TADA(_DeepAdaptation):
     _extra_params = ("entropy_weight", "region_hidden")
 
     def __init__(
-        self, *, entropy_weight: float = 0.1, region_hidden: int = 64, **kwargs: Any
+        self,
+        *,
+        image_shape: Sequence[int] | None = (1, 16, 16),
+        entropy_weight: float = 0.1,
+        region_hidden: int = 64,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(image_shape=image_shape, **kwargs)
         self.entropy_weight = entropy_weight
         self.region_hidden = region_hidden
 
