@@ -39,9 +39,14 @@ def main() -> None:
     args = parser.parse_args()
     for suite in args.suites.split(","):
         deterministic, cross_validated = PLAN[suite]
-        run_benchmark(suite, deterministic, seeds=1, output_dir=args.output, resume=True)
+        # force=True: this script exists to update the committed results
+        run_benchmark(
+            suite, deterministic, seeds=1, output_dir=args.output, resume=True, force=True
+        )
         seeds = args.seeds_cv if suite == "office_caltech_surf" else 1
-        run_benchmark(suite, cross_validated, seeds=seeds, output_dir=args.output, resume=True)
+        run_benchmark(
+            suite, cross_validated, seeds=seeds, output_dir=args.output, resume=True, force=True
+        )
 
 
 if __name__ == "__main__":

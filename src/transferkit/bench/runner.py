@@ -4,7 +4,10 @@ Results are written to ``<output>/<suite>.json`` (``<suite>.select-<name>.json``
 a selector other than ``"none"`` is used) **atomically after every cell**, so an
 interrupted run (Ctrl-C) always leaves a valid, partial file; ``resume=True`` then skips
 the cells that already finished. A markdown report (same name, ``.md``) is rewritten
-with the JSON; see :mod:`transferkit.bench.report`.
+with the JSON (see :mod:`transferkit.bench.report`) and a plot (``.png``) is drawn at the
+end of the run (see :mod:`transferkit.bench.plot`). Every write happens under a file
+lock and merges the cells already in the file, so two runs writing the same folder keep
+each other's cells (see :mod:`transferkit.bench.storage`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
+import sys
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from transferkit._validation import TransferKitInputError, check_option, check_positive
+from transferkit._validation import TransferKitInputError, check_option
 from transferkit.bench._measure import measure
 from transferkit.bench.registry import MethodSpec, get_method
 from transferkit.bench.selection import (
@@ -32,12 +36,32 @@ from transferkit.bench.selection import (
     get_selector,
     run_selector,
 )
+from transferkit.bench.storage import (
+    SCHEMA_VERSION,
+    atomic_write,
+    check_not_committed,
+    check_output_dir,
+    read_results,
+    results_lock,
+)
 from transferkit.bench.suites import Suite, get_suite
 
-__all__ = ["CellResult", "run_benchmark", "result_paths", "load_results", "SCHEMA_VERSION"]
+__all__ = [
+    "DEFAULT_OUTPUT",
+    "MAX_SEEDS",
+    "CellResult",
+    "run_benchmark",
+    "result_paths",
+    "load_results",
+    "SCHEMA_VERSION",
+]
 
-SCHEMA_VERSION = 1
 MEMORY_MODES = ("both", "rss", "tracemalloc", "none")
+#: Default results folder, relative to the current directory.
+DEFAULT_OUTPUT = Path("transferkit_results")
+#: Largest number of seeds one run accepts (``seeds=N`` runs seeds 0 .. N-1).
+MAX_SEEDS = 1000
+_MAX_SEED_VALUE = 2**32 - 1
 
 
 @dataclass
@@ -72,37 +96,22 @@ class CellResult:
 def result_paths(
     suite: str, output_dir: str | os.PathLike, select: str = "none"
 ) -> tuple[Path, Path]:
-    """Paths of the JSON and markdown result files of ``suite`` under ``output_dir``."""
+    """Paths of the JSON and markdown result files of ``suite`` under ``output_dir``.
+
+    The plot of a run is the JSON path with the suffix ``.png``.
+    """
     stem = suite if select == "none" else f"{suite}.select-{select}"
     out = Path(output_dir)
     return out / f"{stem}.json", out / f"{stem}.md"
 
 
 def load_results(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a results JSON file written by :func:`run_benchmark`."""
-    with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
-    if data.get("schema") != SCHEMA_VERSION:
-        raise TransferKitInputError(
-            f"{path} has schema {data.get('schema')!r}; this transferkit reads schema "
-            f"{SCHEMA_VERSION}. Re-run the benchmark without --resume."
-        )
-    return data
+    """Read a results JSON file written by :func:`run_benchmark`.
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    A truncated, empty or foreign file raises
+    :class:`~transferkit._validation.TransferKitInputError` with one clear message.
+    """
+    return read_results(path)
 
 
 def _now() -> str:
@@ -123,6 +132,39 @@ def _git_commit() -> str | None:
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):  # pragma: no cover
         return None
+
+
+def _thread_settings() -> dict[str, Any]:
+    """The thread settings in force: environment, native thread pools, torch."""
+    names = (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "BLIS_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    )
+    out: dict[str, Any] = {"env": {k: os.environ[k] for k in names if k in os.environ}}
+    try:
+        from threadpoolctl import threadpool_info
+
+        out["threadpools"] = [
+            {
+                k: info.get(k)
+                for k in ("user_api", "internal_api", "num_threads", "version", "threading_layer")
+                if k in info
+            }
+            for info in threadpool_info()
+        ]
+    except Exception as exc:  # pragma: no cover - threadpoolctl ships with scikit-learn
+        out["threadpools"] = f"unavailable: {type(exc).__name__}"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        out["torch"] = {
+            "num_threads": int(torch.get_num_threads()),
+            "num_interop_threads": int(torch.get_num_interop_threads()),
+        }
+    return out
 
 
 def _environment() -> dict[str, Any]:
@@ -146,6 +188,7 @@ def _environment() -> dict[str, Any]:
             for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
             if k in os.environ
         },
+        "threads": _thread_settings(),
     }
 
 
@@ -249,18 +292,62 @@ def _run_cell(
         )
 
 
+def _check_seeds(seeds: int | Sequence[int]) -> list[int]:
+    if isinstance(seeds, bool):
+        raise TransferKitInputError(f"seeds must be a count or a list of ints; got {seeds!r}.")
+    if isinstance(seeds, int | np.integer):
+        if not 1 <= int(seeds) <= MAX_SEEDS:
+            raise TransferKitInputError(
+                f"seeds={int(seeds)} is out of range; the allowed range is 1..{MAX_SEEDS} "
+                "(seeds 0 .. N-1 are run)."
+            )
+        return list(range(int(seeds)))
+    seed_list = [int(s) for s in seeds]
+    if not seed_list:
+        raise TransferKitInputError("seeds is empty; pass a count (e.g. 3) or a list.")
+    if len(seed_list) > MAX_SEEDS:
+        raise TransferKitInputError(
+            f"{len(seed_list)} seeds is too many; at most {MAX_SEEDS} per run."
+        )
+    bad = [s for s in seed_list if not 0 <= s <= _MAX_SEED_VALUE]
+    if bad:
+        raise TransferKitInputError(
+            f"seed {bad[0]} is out of range; seeds must lie in 0..{_MAX_SEED_VALUE}."
+        )
+    return seed_list
+
+
+def _cell_key(cell: dict[str, Any]) -> tuple[str, str, int]:
+    return (cell["task"], cell["method"], int(cell["seed"]))
+
+
+def _read_matching(json_path: Path, suite: str, select: str) -> dict[str, Any] | None:
+    """The results already in ``json_path`` (None if absent); refuse another suite's file."""
+    if not json_path.exists():
+        return None
+    old = read_results(json_path)
+    if old.get("suite") != suite or old.get("select", "none") != select:
+        raise TransferKitInputError(
+            f"{json_path} holds results of suite {old.get('suite')!r} with select="
+            f"{old.get('select')!r}; choose another --output folder."
+        )
+    return old
+
+
 def run_benchmark(
     suite: str | Suite,
     methods: Sequence[str],
     *,
     seeds: int | Sequence[int] = 1,
-    output_dir: str | os.PathLike = "benchmarks/results",
+    output_dir: str | os.PathLike = DEFAULT_OUTPUT,
     resume: bool = False,
     select: str = "none",
     memory: str = "both",
     tasks: Sequence[str] | None = None,
     verbose: bool = True,
     write_markdown: bool = True,
+    plot: bool = True,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Run ``methods`` on every task of ``suite`` for every seed and save the results.
 
@@ -271,9 +358,11 @@ def run_benchmark(
     methods : sequence of str
         Registered method names (see :func:`transferkit.bench.list_methods`).
     seeds : int or sequence of int
-        ``N`` means seeds ``0 .. N-1``; each seed is passed as ``random_state``.
-    output_dir : path
-        Folder of the JSON and markdown files.
+        ``N`` (1 .. :data:`MAX_SEEDS`) means seeds ``0 .. N-1``; each seed is passed as
+        ``random_state``.
+    output_dir : path, default="transferkit_results"
+        Folder of the JSON, markdown and plot files (created if needed; an unwritable
+        folder is refused before any cell runs).
     resume : bool
         Skip cells already finished (``status == "ok"``) in the existing JSON file.
         Without it, the requested cells are recomputed; cells of other methods, tasks or
@@ -289,22 +378,29 @@ def run_benchmark(
         Show a progress bar (rich).
     write_markdown : bool
         Also write the markdown report.
+    plot : bool
+        Also draw ``<stem>.png`` (accuracy per task with the reference rows) at the end
+        of the run; needs matplotlib (``transferkit[report]``), else a warning says so.
+    force : bool
+        Allow overwriting result files that are committed in a git checkout (e.g.
+        ``benchmarks/results``); refused otherwise.
 
     Returns
     -------
     dict
         The content of the JSON file.
+
+    Notes
+    -----
+    Every write takes an exclusive lock on ``.<stem>.json.lock`` in ``output_dir``,
+    re-reads the file and merges this run's cells into it, so concurrent runs on the
+    same folder keep all their cells. A damaged results file is never overwritten: the
+    run stops with an error naming it.
     """
     suite_obj = get_suite(suite) if isinstance(suite, str) else suite
     check_option("memory", memory, MEMORY_MODES)
     get_selector(select)
-    if isinstance(seeds, int | np.integer) and not isinstance(seeds, bool):
-        check_positive("seeds", int(seeds), integer=True)
-        seed_list = list(range(int(seeds)))
-    else:
-        seed_list = [int(s) for s in seeds]
-        if not seed_list:
-            raise TransferKitInputError("seeds is empty; pass a count (e.g. 3) or a list.")
+    seed_list = _check_seeds(seeds)
     if isinstance(methods, str):
         methods = [m for m in methods.split(",") if m]
     if not methods:
@@ -318,21 +414,16 @@ def run_benchmark(
             )
     task_list = list(suite_obj.tasks) if tasks is None else [suite_obj.task(name) for name in tasks]
     json_path, md_path = result_paths(suite_obj.name, output_dir, select)
+    plot_path = json_path.with_suffix(".png")
+    check_not_committed([json_path, md_path, plot_path], force=force)
+    check_output_dir(json_path.parent)
 
+    with results_lock(json_path):
+        old = _read_matching(json_path, suite_obj.name, select)
     cells: dict[tuple[str, str, int], dict[str, Any]] = {}
-    previous_methods: dict[str, Any] = {}
-    created = _now()
-    if json_path.exists():
-        old = load_results(json_path)
-        if old.get("suite") != suite_obj.name or old.get("select") != select:
-            raise TransferKitInputError(
-                f"{json_path} holds results of suite {old.get('suite')!r} with select="
-                f"{old.get('select')!r}; choose another --output folder."
-            )
-        for cell in old.get("cells", []):
-            cells[(cell["task"], cell["method"], int(cell["seed"]))] = cell
-        previous_methods = old.get("methods", {})
-        created = old.get("created", created)
+    if old is not None:
+        cells = {_cell_key(c): c for c in old["cells"]}
+    mine: dict[tuple[str, str, int], dict[str, Any]] = {}
 
     selector = get_selector(select)
     state: dict[str, Any] = {
@@ -345,26 +436,41 @@ def run_benchmark(
         "select_description": selector.description,
         "select_uses_target_labels": selector.uses_target_labels,
         "memory": memory,
-        "methods": {**previous_methods, **_methods_info(specs, suite_obj.name)},
+        "methods": _methods_info(specs, suite_obj.name),
         "environment": _environment(),
-        "created": created,
-        "updated": created,
+        "created": _now(),
+        "updated": _now(),
         "complete": False,
         "cells": [],
     }
 
-    def save(complete: bool) -> None:
-        order = {t.name: i for i, t in enumerate(suite_obj.tasks)}
-        state["cells"] = sorted(
-            cells.values(), key=lambda c: (c["method"], order.get(c["task"], 1e9), c["seed"])
-        )
-        state["updated"] = _now()
-        state["complete"] = complete
-        _atomic_write(json_path, json.dumps(state, indent=1, sort_keys=False) + "\n")
-        if write_markdown:
-            from transferkit.bench.report import render_markdown
+    def save(final: bool) -> None:
+        # Under the lock: re-read what other runs wrote, add this run's cells, write.
+        with results_lock(json_path):
+            current = _read_matching(json_path, suite_obj.name, select)
+            merged: dict[tuple[str, str, int], dict[str, Any]] = {}
+            methods_info: dict[str, Any] = {}
+            if current is not None:
+                merged = {_cell_key(c): c for c in current["cells"]}
+                methods_info = dict(current.get("methods", {}))
+                state["created"] = current.get("created", state["created"])
+            merged.update(mine)
+            cells.clear()
+            cells.update(merged)
+            state["methods"] = {**methods_info, **_methods_info(specs, suite_obj.name)}
+            order = {t.name: i for i, t in enumerate(suite_obj.tasks)}
+            state["cells"] = sorted(
+                merged.values(), key=lambda c: (c["method"], order.get(c["task"], 1e9), c["seed"])
+            )
+            state["updated"] = _now()
+            state["complete"] = final and _all_ok(merged, task_list, specs, seed_list)
+            atomic_write(json_path, json.dumps(state, indent=1, sort_keys=False) + "\n")
+            if write_markdown:
+                from transferkit.bench.report import render_markdown
 
-            _atomic_write(md_path, render_markdown(state))
+                atomic_write(md_path, render_markdown(state))
+            if final and plot:
+                _draw(state, plot_path)
 
     todo = [
         (task, spec, seed)
@@ -373,9 +479,10 @@ def run_benchmark(
         for seed in seed_list
         if not (resume and cells.get((task.name, spec.name, seed), {}).get("status") == "ok")
     ]
-    save(complete=not todo and _all_ok(cells, task_list, specs, seed_list))
     if not todo:
+        save(final=True)
         return state
+    save(final=False)
 
     from rich.progress import (
         BarColumn,
@@ -401,11 +508,20 @@ def run_benchmark(
             if loaded is None or loaded[0] != task.name:
                 loaded = (task.name, tuple(np.asarray(a) for a in suite_obj.load(task)))
             result = _run_cell(suite_obj, task.name, loaded[1], spec, seed, select, memory)
-            cells[result.key] = asdict(result)
-            save(complete=False)
+            mine[result.key] = asdict(result)
+            save(final=False)
             bar.advance(job)
-    save(complete=_all_ok(cells, task_list, specs, seed_list))
+    save(final=True)
     return state
+
+
+def _draw(state: dict[str, Any], path: Path) -> None:
+    try:
+        from transferkit.bench.plot import plot_results
+
+        plot_results(state, path)
+    except ImportError as exc:
+        warnings.warn(f"no plot written: {exc}", RuntimeWarning, stacklevel=3)
 
 
 def _all_ok(

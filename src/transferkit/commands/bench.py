@@ -7,7 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from transferkit.bench.runner import DEFAULT_OUTPUT, MAX_SEEDS
 
 __all__ = ["bench"]
 
@@ -16,14 +19,21 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def _print_methods(console: Console, suite: str) -> None:
+def _print_methods(console: Console, suite: str | None) -> None:
     from transferkit.bench import list_methods, list_selectors
 
-    table = Table(title=f"Methods for suite {suite}")
-    for column in ("method", "description", "published rows"):
-        table.add_column(column)
-    for spec in list_methods(suite):
-        table.add_row(spec.name, spec.description, ", ".join(spec.published.get(suite, ())))
+    if suite is None:
+        table = Table(title="Benchmark methods (all suites)")
+        for column in ("method", "description", "suites"):
+            table.add_column(column)
+        for spec in list_methods():
+            table.add_row(spec.name, spec.description, ", ".join(spec.suites or ["all"]))
+    else:
+        table = Table(title=f"Methods for suite {suite}")
+        for column in ("method", "description", "published rows"):
+            table.add_column(column)
+        for spec in list_methods(suite):
+            table.add_row(spec.name, spec.description, ", ".join(spec.published.get(suite, ())))
     console.print(table)
     console.print(
         "Selectors: " + ", ".join(f"{s.name} ({s.description})" for s in list_selectors())
@@ -32,18 +42,32 @@ def _print_methods(console: Console, suite: str) -> None:
 
 def bench(
     suite: Annotated[
-        str, typer.Argument(help="Suite: office_caltech_surf, digits, coil or amazon.")
-    ],
+        str | None,
+        typer.Argument(
+            help="Suite: office_caltech_surf, digits, coil or amazon.",
+            show_default=False,
+            metavar="SUITE",
+        ),
+    ] = None,
     methods: Annotated[
         str | None,
         typer.Option("--methods", "-m", help="Comma-separated method names (see --list-methods)."),
     ] = None,
     seeds: Annotated[
-        int, typer.Option("--seeds", "-s", min=1, help="Number of seeds (0..N-1).")
+        int,
+        typer.Option("--seeds", "-s", help=f"Number of seeds, 1..{MAX_SEEDS} (runs 0..N-1)."),
     ] = 1,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder of the JSON/markdown files.")
-    ] = Path("benchmarks/results"),
+        Path,
+        typer.Option("--output", "-o", help="Folder of the JSON, markdown and plot files."),
+    ] = DEFAULT_OUTPUT,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Allow overwriting result files committed in a git checkout."),
+    ] = False,
+    plot: Annotated[
+        bool, typer.Option("--plot/--no-plot", help="Also draw SUITE.png (needs matplotlib).")
+    ] = True,
     resume: Annotated[bool, typer.Option("--resume", help="Skip cells already finished.")] = False,
     select: Annotated[
         str,
@@ -66,16 +90,25 @@ def bench(
         bool, typer.Option("--progress/--no-progress", help="Progress bar.")
     ] = True,
 ) -> None:
-    """Run METHODS on every task of SUITE and write JSON + markdown results.
+    """Run METHODS on every task of SUITE and write JSON + markdown results and a plot.
 
-    Results are saved after every cell, so Ctrl-C leaves a valid partial file; run again
-    with --resume to finish it.
+    Results go to --output (default ./transferkit_results) and are saved after every
+    cell, so Ctrl-C leaves a valid partial file; run again with --resume to finish it.
+    Two runs writing the same folder keep each other's cells (file lock + merge).
     """
     from transferkit._validation import TransferKitInputError
     from transferkit.bench import get_suite, result_paths, run_benchmark
 
     console = Console(stderr=True)
     try:
+        if suite is None:
+            if list_methods_:
+                _print_methods(Console(), None)
+                return
+            raise TransferKitInputError(
+                "SUITE is required, e.g. `transferkit bench office_caltech_surf --methods "
+                "source_only`; `transferkit bench --list-methods` lists the methods."
+            )
         get_suite(suite)
         if list_methods_:
             _print_methods(Console(), suite)
@@ -96,6 +129,8 @@ def bench(
                 memory=memory,
                 tasks=_split(tasks) or None,
                 verbose=progress,
+                plot=plot,
+                force=force,
             )
         except KeyboardInterrupt:
             console.print(
@@ -104,10 +139,12 @@ def bench(
             )
             raise typer.Exit(130) from None
     except TransferKitInputError as exc:
-        console.print(f"[red]Error:[/] {exc}")
+        console.print(f"[red]Error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         raise typer.Exit(2) from None
     failed = [c for c in state["cells"] if c["status"] != "ok"]
-    console.print(f"Results: {json_path} and {md_path}")
+    plot_path = json_path.with_suffix(".png")
+    extra = f" and {plot_path}" if plot and plot_path.exists() else ""
+    console.print(f"Results: {json_path}, {md_path}{extra}", soft_wrap=True)
     if failed:
         for cell in failed:
             console.print(
