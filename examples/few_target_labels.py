@@ -1,6 +1,7 @@
 """A few labelled target samples: TrAdaBoost with its rounds chosen on those labels.
 
-Run: ``python examples/few_target_labels.py`` (needs the benchmark data).
+Run: ``python examples/few_target_labels.py`` (needs the benchmark data; about
+4 CPU s) or with ``--quick`` (rounds 1 and 2, 3 folds; about 2 CPU s).
 DVD reviews are the source, 5% of the electronics reviews are labelled; every model is
 scored on the other 95%. TrAdaBoost's number of rounds is chosen by 5-fold cross-validation on
 the labelled dvd reviews only (``choose_by_target_cv``); N = 1 is plain pooled training,
@@ -11,6 +12,8 @@ tasks (e.g. books -> dvd) it loses to source only: see
 """
 
 from __future__ import annotations
+
+import argparse
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -23,6 +26,9 @@ from transferkit.selection import choose_by_target_cv
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a 2-value grid, 3 folds")
+    args = parser.parse_args()
     Xs, ys, Xt, yt = load_task("amazon_review_400", "dvd", "elec")
     labelled, test = train_test_split(
         np.arange(len(yt)), train_size=0.05, stratify=yt, random_state=0
@@ -39,12 +45,12 @@ def main() -> None:
     print(f"{'pooled':22} {pooled.score(Xt[test], yt[test]):.3f}")
     result = choose_by_target_cv(
         TrAdaBoost(clf, dynamic=True, random_state=0),
-        {"n_estimators": [1, 2, 3, 5, 10]},
+        {"n_estimators": [1, 2] if args.quick else [1, 2, 3, 5, 10]},
         Xs,
         ys,
         X_target=Xt,
         y_target=y_partial,
-        n_splits=5,
+        n_splits=3 if args.quick else 5,
         random_state=0,
     )
     for params, score in result.scores:
