@@ -30,7 +30,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default=None)
     parser.add_argument("--output", default="benchmarks/results")
+    parser.add_argument("--quick", action="store_true", help="one task (D->W), seconds")
     args = parser.parse_args()
+    if args.quick:
+        args.tasks = args.tasks or "D->W"
     suite = get_suite("office_caltech_surf")
     published = get_published(suite.name, "coral2016_t3:CORAL")
     tasks = args.tasks.split(",") if args.tasks else [t.name for t in suite.tasks]

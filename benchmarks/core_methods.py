@@ -36,7 +36,13 @@ def main() -> None:
     parser.add_argument("--seeds-cv", type=int, default=3)
     parser.add_argument("--output", default="benchmarks/results")
     parser.add_argument("--suites", default=",".join(PLAN))
+    parser.add_argument(
+        "--quick", action="store_true", help="digits, 1NN and PCA only, into --output"
+    )
     args = parser.parse_args()
+    if args.quick:
+        run_benchmark("digits", ["source_only", "pca"], output_dir=args.output, verbose=False)
+        return
     for suite in args.suites.split(","):
         deterministic, cross_validated = PLAN[suite]
         # force=True: this script exists to update the committed results

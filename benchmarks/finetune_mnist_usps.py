@@ -40,7 +40,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, environment, mean_std, write_json, write_markdown
-from transferkit._random import seed_everything
+from transferkit import seed_everything
 from transferkit.datasets import load_domain
 from transferkit.finetune import (
     BSS,

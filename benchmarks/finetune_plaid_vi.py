@@ -51,7 +51,7 @@ from sklearn.preprocessing import StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, environment, write_json, write_markdown
-from transferkit._random import seed_everything
+from transferkit import seed_everything
 from transferkit.datasets import load_plaid_subset
 from transferkit.finetune import (
     SmallCNN,

@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import argparse
 import time
 import warnings
 
@@ -23,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
 from _instance_common import AMAZON, AMAZON_TASKS, environment, task_name, write_results
-from transferkit._validation import WeightCollapseWarning
+from transferkit import WeightCollapseWarning
 from transferkit.datasets import load_task
 from transferkit.instance import KLIEP, KMM, ULSIF, DiscriminativeDensityRatio, RuLSIF
 
@@ -43,6 +44,9 @@ def weighters():
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every 20th review, seconds")
+    args = parser.parse_args()
     methods = ["Source only", *weighters()]
     acc = {m: {} for m in methods}
     ess = {m: {} for m in methods}
@@ -51,6 +55,8 @@ def main() -> None:
     for source, target in tqdm(AMAZON_TASKS, desc="tasks"):
         name = task_name(source, target)
         Xs, ys, Xt, yt = load_task(AMAZON, source, target)
+        if args.quick:
+            Xs, ys, Xt, yt = Xs[::20], ys[::20], Xt[::20], yt[::20]
         clf = LogisticRegression(C=C, max_iter=2000).fit(Xs, ys)
         acc["Source only"][name] = 100 * clf.score(Xt, yt)
         ess["Source only"][name] = float(len(ys))

@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from _instance_common import environment, write_results
-from transferkit._validation import WeightCollapseWarning
+from transferkit import WeightCollapseWarning
 from transferkit.instance import KLIEP, KMM, ULSIF, DiscriminativeDensityRatio, RuLSIF
-from transferkit.instance._kernels import median_heuristic
 from transferkit.instance.synthetic import make_gaussian_shift, normalised_mse
 from transferkit.instance.ulsif import DEFAULT_SIGMA_FACTORS
+from transferkit.metrics import median_heuristic
 
 SKADA_CHILD = r"""
 import sys, time, warnings
@@ -93,10 +93,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skada-python", default="/tmp/skada-venv/bin/python")
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument(
+        "--quick", action="store_true", help="first case, one seed, no skada, no report"
+    )
     args = parser.parse_args()
+    cases = CASES[:1] if args.quick else CASES
+    if args.quick:
+        args.seeds = [0]
     alpha = 0.1
     results = []
-    for case in CASES:
+    for case in cases:
         for seed in args.seeds:
             prob = make_gaussian_shift(
                 case["n"],
@@ -119,6 +125,9 @@ def main() -> None:
                 ref = relative if name.startswith("RuLSIF") else truth
                 row[f"ours: {name}"] = normalised_mse(est.weights_, ref)
                 row[f"ours: {name} seconds"] = time.perf_counter() - t0
+            if args.quick:
+                print(row, flush=True)
+                continue
             sk = run_skada(
                 args.skada_python, Xs, Xt, sigma, sigma * np.array(DEFAULT_SIGMA_FACTORS)
             )
@@ -128,6 +137,9 @@ def main() -> None:
                 row[f"skada: {name} corr"] = float(np.corrcoef(sk[name], truth)[0, 1])
             results.append(row)
             print(row, flush=True)
+    if args.quick:
+        print("quick run: no report written")
+        return
     methods = [
         k
         for k in results[0]

@@ -112,12 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", default="jda,tca,bda,wbda")
     parser.add_argument("--output", default="mapping_accuracy")
+    parser.add_argument("--quick", action="store_true", help="TCA on the digits tasks only")
     args = parser.parse_args(argv)
+    suites = {"mnist_usps": SUITES["mnist_usps"]} if args.quick else SUITES
+    if args.quick:
+        args.methods = "tca"
     env = environment()
     results: dict[str, list[dict]] = {}
     for method in args.methods.split(","):
         rows = []
-        for dataset, (tasks, kernel, lam) in SUITES.items():
+        for dataset, (tasks, kernel, lam) in suites.items():
             for source, target in tasks:
                 Xs, ys, Xt, yt = load_task(dataset, source, target)
                 start = time.process_time()
@@ -168,7 +172,7 @@ def _write(results: dict, env: dict, output: str) -> None:
                 f"{'' if pub is None else f'{pub:.2f}'} | {diff} | {r['cpu_s']:.1f} |"
             )
         summary = {}
-        for dataset in SUITES:
+        for dataset in sorted({r["dataset"] for r in rows}, key=list(SUITES).index):
             sel = [r for r in rows if r["dataset"] == dataset]
             with_pub = [r for r in sel if r["published"] is not None]
             ours_all = float(np.mean([r["accuracy"] for r in sel]))

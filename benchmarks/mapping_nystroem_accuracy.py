@@ -36,8 +36,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from _mapping_common import environment, write_results
 from transferkit.datasets import load_task
-from transferkit.mapping import JDA, TCA
-from transferkit.mapping._kernels import median_heuristic_gamma
+from transferkit.mapping import JDA, TCA, median_heuristic_gamma
 
 CACHE = Path(__file__).resolve().parent / ".work" / "nystroem_accuracy"
 TASKS = [("U", "M"), ("M", "U")]

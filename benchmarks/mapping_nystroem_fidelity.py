@@ -52,8 +52,7 @@ from sklearn.metrics.pairwise import rbf_kernel
 from _mapping_common import environment, write_results
 from mapping_nystroem_accuracy import LAMBDA, N_LANDMARKS, TASKS, K, T
 from transferkit.datasets import load_task
-from transferkit.mapping import JDA
-from transferkit.mapping._kernels import KernelFactor, median_heuristic_gamma
+from transferkit.mapping import JDA, KernelFactor, median_heuristic_gamma
 
 CACHE = Path(__file__).resolve().parent / ".work" / "nystroem_fidelity"
 STEP_SEEDS = (0, 1, 2, 3, 4)

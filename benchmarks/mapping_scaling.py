@@ -152,7 +152,7 @@ def _plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from transferkit.mapping._kernels import exact_kernel_bytes
+    from transferkit.mapping import exact_kernel_bytes
 
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
     styles = {
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from _mapping_common import environment
-    from transferkit.mapping._kernels import exact_kernel_bytes
+    from transferkit.mapping import exact_kernel_bytes
 
     env = environment()
     # Most informative runs first; the report is rewritten after every run.

@@ -300,7 +300,10 @@ def main() -> None:
     parser.add_argument(
         "--render-only", action="store_true", help="rewrite the markdown from the JSON file"
     )
+    parser.add_argument("--quick", action="store_true", help="SA + 1NN on digits only")
     args = parser.parse_args()
+    if args.quick:
+        args.suites, args.methods = "digits", "sa_1nn_d20"
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     if args.render_only:

@@ -268,7 +268,12 @@ def main() -> None:
     parser.add_argument(
         "--targets", default=None, help="only tasks whose target letter is in this string"
     )
+    parser.add_argument(
+        "--quick", action="store_true", help="SURF tasks into DSLR, 200 rows per domain"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.datasets, args.targets, args.max_samples = ["office_caltech10_surf"], "D", 200
     if args.cache is not None:
         args.cache.mkdir(parents=True, exist_ok=True)
     results = {"seed": args.seed, "max_samples": args.max_samples, "suites": {}}

@@ -65,7 +65,10 @@ def main() -> None:
     parser.add_argument("--block-size", type=int, default=2048)
     parser.add_argument("--curve", type=int, nargs="*", default=[5000, 10000])
     parser.add_argument("--check-n", type=int, default=3000)
+    parser.add_argument("--quick", action="store_true", help="n = 4,000, 64-d, seconds")
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.dim, args.curve, args.check_n, args.n_jobs = 4000, 64, [1000], 500, 1
 
     X = sample(args.n, args.dim, 0.0, 1)
     Y = sample(args.n, args.dim, 0.1, 2)

@@ -177,7 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cv", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=str(RESULTS / "selection_amazon"))
+    parser.add_argument("--quick", action="store_true", help="one task, 2 folds")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.tasks, args.cv = TASKS[0], 2
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     unknown = sorted(set(tasks) - set(TASKS))
     if unknown:
@@ -186,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     import inspect
     import subprocess
 
-    from transferkit.selection._problem import default_weighter
+    from transferkit.selection import default_weighter
 
     weighter = default_weighter(args.seed)
     weighter_source = inspect.getsource(type(weighter))

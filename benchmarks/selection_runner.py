@@ -32,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--suite", default="coil")
     parser.add_argument("--methods", default="pca")
     parser.add_argument("--selectors", default=",".join(SELECTORS))
+    parser.add_argument("--quick", action="store_true", help="digits, selectors none and oracle")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.suite, args.selectors = "digits", "none,oracle"
     methods = [m for m in args.methods.split(",") if m]
     selectors = [s for s in args.selectors.split(",") if s]
     folder = RESULTS / "selection_runner"
@@ -40,7 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     for select in selectors:
         print(f"--select {select}", file=sys.stderr, flush=True)
         runs[select] = run_benchmark(
-            args.suite, methods, output_dir=folder, select=select, memory="none", verbose=True
+            args.suite,
+            methods,
+            output_dir=folder,
+            select=select,
+            memory="none",
+            verbose=not args.quick,
+            force=True,  # this script maintains the committed results/selection_runner/
         )
     table: dict[tuple[str, str], dict[str, dict]] = {}
     for select, result in runs.items():

@@ -1,6 +1,11 @@
 """Feature-mapping transfer: map both domains into a space where they match."""
 
-from transferkit.mapping._kernels import KernelFactor, MMDMatrix, median_heuristic_gamma
+from transferkit.mapping._kernels import (
+    KernelFactor,
+    MMDMatrix,
+    exact_kernel_bytes,
+    median_heuristic_gamma,
+)
 from transferkit.mapping.coral import CORAL
 from transferkit.mapping.jda import BDA, JDA
 from transferkit.mapping.meda import MEDA
@@ -21,5 +26,6 @@ __all__ = [
     "SubspaceAlignment",
     "SubspaceAlignmentSVC",
     "TCA",
+    "exact_kernel_bytes",
     "median_heuristic_gamma",
 ]

@@ -182,6 +182,11 @@ def exact_kernel_bytes(n_samples: int) -> float:
 
     The kernel, the eigenvectors, LAPACK's workspace and the factor :math:`P` are all
     ``n x n`` float64 arrays at some point, hence ``4 * 8 * n**2`` bytes.
+
+    Examples
+    --------
+    >>> exact_kernel_bytes(1000)
+    32000000.0
     """
     return 4.0 * 8.0 * float(n_samples) ** 2
 

@@ -12,6 +12,7 @@ labelled, :func:`target_cv_accuracy` and :func:`choose_by_target_cv` cross-valid
 them instead.
 """
 
+from transferkit.selection._problem import default_weighter
 from transferkit.selection.criteria import (
     DEV,
     IWCV,
@@ -65,6 +66,7 @@ __all__ = [
     "TargetCVResult",
     "TargetOracle",
     "choose_by_target_cv",
+    "default_weighter",
     "dev_risk",
     "get_criterion",
     "get_rule",

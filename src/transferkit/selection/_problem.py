@@ -97,7 +97,13 @@ def predict_proba(model: Any, X: np.ndarray, domain: str) -> np.ndarray:
 
 
 def default_weighter(random_state: Any = None) -> BaseWeighter:
-    """The default density-ratio estimator: a calibrated domain classifier."""
+    """The default density-ratio estimator of IWCV and DEV: a calibrated domain classifier.
+
+    Examples
+    --------
+    >>> type(default_weighter(random_state=0)).__name__
+    'DiscriminativeDensityRatio'
+    """
     try:
         from transferkit.instance import DiscriminativeDensityRatio
     except ImportError as exc:  # pragma: no cover - depends on the installed subpackages

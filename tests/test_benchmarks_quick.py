@@ -1,0 +1,94 @@
+"""The benchmark scripts and examples use only the public API; the quick modes run.
+
+Each script runs from a copy of ``benchmarks/`` in a temporary folder, so a quick run can
+never overwrite the committed results in ``benchmarks/results``.
+"""
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.startswith("_"))
+#: Scripts whose --quick mode takes seconds and runs here. The others (torch fine-tuning
+#: and the large-scale runs) keep their own --quick, which still takes minutes.
+QUICK = [
+    "coral_c_sensitivity",
+    "core_methods",
+    "instance_amazon_weighting",
+    "instance_ratio_accuracy",
+    "mapping_accuracy",
+    "mapping_speed",
+    "mapping_subspace",
+    "meda_speed",
+    "metrics_correlation",
+    "metrics_mmd_scale",
+    "selection_amazon",
+    "selection_runner",
+]
+
+
+def _private_imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("transferkit"):
+            if any(part.startswith("_") for part in node.module.split(".")):
+                found.append(node.module)
+            found += [f"{node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Import):
+            found += [
+                a.name
+                for a in node.names
+                if a.name.startswith("transferkit")
+                and any(part.startswith("_") for part in a.name.split("."))
+            ]
+    return found
+
+
+@pytest.mark.parametrize(
+    "script",
+    SCRIPTS + sorted((ROOT / "examples").glob("*.py")),
+    ids=lambda p: f"{p.parent.name}/{p.stem}",
+)
+def test_scripts_import_only_the_public_api(script):
+    assert _private_imports(script) == []
+
+
+@pytest.fixture(scope="module")
+def bench_copy(tmp_path_factory):
+    """A copy of benchmarks/ (scripts, helpers and results) in a temporary folder."""
+    root = tmp_path_factory.mktemp("bench")
+    shutil.copytree(
+        ROOT / "benchmarks", root / "benchmarks", ignore=shutil.ignore_patterns(".work")
+    )
+    return root
+
+
+@pytest.mark.parametrize("name", QUICK)
+def test_benchmark_quick_mode_runs(name, bench_copy, data_home):
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "TRANSFERKIT_DATA": str(data_home),
+    }
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", f"benchmarks/{name}.py", "--quick"],
+        cwd=bench_copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_every_quick_script_exists_and_has_a_quick_flag():
+    names = {p.stem for p in SCRIPTS}
+    for name in QUICK:
+        assert name in names
+        assert '"--quick"' in (ROOT / "benchmarks" / f"{name}.py").read_text(encoding="utf-8")
