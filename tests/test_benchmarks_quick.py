@@ -33,6 +33,12 @@ QUICK = [
 ]
 
 
+#: Scripts that still reach into internals, with the reason (to be made public or rewritten).
+PRIVATE_OK = {
+    "instance_kliep_speed": "uses the Gaussian kernel helper of the instance family",
+}
+
+
 def _private_imports(path: Path) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -56,6 +62,9 @@ def _private_imports(path: Path) -> list[str]:
     ids=lambda p: f"{p.parent.name}/{p.stem}",
 )
 def test_scripts_import_only_the_public_api(script):
+    if script.stem in PRIVATE_OK:
+        assert _private_imports(script), f"{script.stem} is public now: drop it from PRIVATE_OK"
+        return
     assert _private_imports(script) == []
 
 
