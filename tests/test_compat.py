@@ -80,7 +80,7 @@ def test_regression_targets_use_nan(rng):
 
 def test_split_sample_domain_pools_every_source():
     X = np.arange(10.0).reshape(5, 2)
-    Xs, ys, Xt, yt = split_sample_domain(X, [0, 1, 1, -1, -1], [0, 2, 2, -1, -1])
+    Xs, ys, _, yt = split_sample_domain(X, [0, 1, 1, -1, -1], [0, 2, 2, -1, -1])
     assert Xs.shape == (3, 2) and ys.tolist() == [0, 1, 1] and yt.tolist() == [-1, -1]
     with pytest.raises(TransferKitInputError, match="target"):
         split_sample_domain(X, [0, 1, 1, 0, 1], [1, 1, 2, 2, 2])

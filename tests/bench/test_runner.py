@@ -172,3 +172,59 @@ def test_task_subset_and_memory_off(tmp_path, counting_method):
     (cell,) = state["cells"]
     assert cell["task"] == "0->2" and cell["peak_traced_bytes"] is None
     assert cell["peak_rss_delta_bytes"] is None
+
+
+def test_a_task_with_several_sources_passes_sample_domain_to_fit(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from transferkit import CORAL, SourceOnly, make_transfer_pipeline
+    from transferkit.bench import Suite, register_suite
+    from transferkit.bench.suites import unregister_suite
+
+    def load(task):
+        rng = np.random.default_rng(0)
+        y = np.repeat([0, 1, 2], 10)
+        centres = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])
+        X1 = centres[y] + rng.normal(size=(30, 2))
+        X2 = centres[y] + rng.normal(size=(30, 2)) + 0.5
+        Xt = centres[y] + rng.normal(size=(30, 2)) + 1.0
+        ids = np.r_[np.full(30, 1), np.full(30, 2)]
+        return np.vstack([X1, X2]), np.r_[y, y], Xt, y, ids
+
+    register_suite(
+        Suite("two_sources", "synthetic", (Task("1+2->t", "1+2", "t"),), "two sources", load),
+        replace=True,
+    )
+    register_method(
+        "pooled_lr",
+        lambda rs: SourceOnly(LogisticRegression()),
+        description="pooled sources",
+        param_grid={"estimator__C": [1.0, 0.01]},
+        replace=True,
+    )
+    register_method(
+        "coral_lr",
+        lambda rs: make_transfer_pipeline(CORAL(), LogisticRegression()),
+        description="single-source CORAL",
+        replace=True,
+    )
+    try:
+        for select in ("none", "entropy", "oracle"):
+            state = run_benchmark(
+                "two_sources",
+                ["pooled_lr", "coral_lr"],
+                output_dir=tmp_path,
+                select=select,
+                progress=False,
+                write_markdown=False,
+            )
+            cells = {c["method"]: c for c in state["cells"]}
+            assert cells["pooled_lr"]["status"] == "ok", cells["pooled_lr"]
+            assert cells["pooled_lr"]["accuracy"] > 80
+            # the ids reached fit: the single-source method names the problem
+            assert cells["coral_lr"]["status"] == "error"
+            assert "accepts one source domain" in cells["coral_lr"]["error"]
+    finally:
+        unregister_method("pooled_lr")
+        unregister_method("coral_lr")
+        unregister_suite("two_sources")

@@ -224,7 +224,11 @@ def _run_cell(
     select: str,
     memory: str,
 ) -> CellResult:
-    Xs, ys, Xt, yt = data
+    # A task gives (X, y, X_target, y_target) or, with several source domains,
+    # (X, y, X_target, y_target, sample_domain): the ids reach fit and the selectors.
+    Xs, ys, Xt, yt = data[:4]
+    sample_domain = data[4] if len(data) > 4 else None
+    domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
     selector = get_selector(select)
     selection: dict[str, Any] = {"selector": select}
     try:
@@ -241,6 +245,7 @@ def _run_cell(
                 y=ys,
                 X_target=Xt,
                 y_target=yt if selector.uses_target_labels else None,
+                sample_domain=sample_domain,
                 random_state=seed,
             )
             t0 = time.perf_counter()
@@ -256,7 +261,7 @@ def _run_cell(
             trace_memory=memory in ("both", "tracemalloc"), rss=memory in ("both", "rss")
         ) as m:
             t0 = time.perf_counter()
-            estimator.fit(Xs, ys, X_target=Xt)
+            estimator.fit(Xs, ys, X_target=Xt, **domain_kwargs)
             fit_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
             predicted = np.asarray(estimator.predict(Xt))

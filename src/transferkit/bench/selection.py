@@ -59,6 +59,9 @@ class SelectorInput:
     y_target : target labels, or ``None`` (always ``None`` for label-free selectors).
     random_state : int or None
         Seed of this cell.
+    sample_domain : ndarray of int or None
+        Source id of every row of ``X`` when the task has several source domains
+        (skada's convention); pass it on as ``fit(..., sample_domain=...)``.
     """
 
     method: MethodSpec
@@ -68,6 +71,14 @@ class SelectorInput:
     X_target: np.ndarray
     y_target: np.ndarray | None
     random_state: int | None
+    sample_domain: np.ndarray | None = None
+
+    def fit_kwargs(self) -> dict[str, Any]:
+        """``X_target`` and, for several sources, ``sample_domain``: what ``fit`` needs."""
+        kwargs: dict[str, Any] = {"X_target": self.X_target}
+        if self.sample_domain is not None:
+            kwargs["sample_domain"] = self.sample_domain
+        return kwargs
 
     def build(self, params: Mapping[str, Any] | None = None) -> Any:
         """A fresh, unfitted estimator of the method with ``params`` set."""
@@ -187,7 +198,7 @@ def _select_oracle(problem: SelectorInput) -> tuple[dict[str, Any], dict[str, An
     scores = []
     for params in problem.candidates:
         estimator = problem.build(params)
-        estimator.fit(problem.X, problem.y, X_target=problem.X_target)
+        estimator.fit(problem.X, problem.y, **problem.fit_kwargs())
         scores.append(float(np.mean(estimator.predict(problem.X_target) == problem.y_target)))
     best = int(np.argmax(scores))  # first maximum: ties go to the earlier (default) candidate
     return problem.candidates[best], {"target_accuracy_of_candidates": scores}
@@ -260,6 +271,7 @@ def make_selector(criterion: Any, *, cv: int = 3, weighter: Any = None) -> Calla
             cv=cv,
             weighter=weighter,
             random_state=problem.random_state,
+            sample_domain=getattr(problem, "sample_domain", None),
         )
         name = next(iter(table.scores))
         best = table.choose(name)

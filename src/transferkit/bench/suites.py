@@ -17,7 +17,9 @@ from transferkit.registry import Registry
 
 __all__ = ["SUITES", "Task", "Suite", "register_suite", "get_suite", "list_suites"]
 
-TaskData = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: ``(Xs, ys, Xt, yt)``, or ``(Xs, ys, Xt, yt, sample_domain)`` for several source domains
+#: stacked in ``Xs`` (skada's ids, ``>= 0``), which the runner passes to ``fit``.
+TaskData = tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,8 @@ class Suite:
     protocol : str
         How the tasks are run (which domains, preprocessing, evaluation).
     loader : callable, optional
-        ``loader(task) -> (Xs, ys, Xt, yt)``; defaults to ``load_task`` on ``dataset``.
+        ``loader(task) -> (Xs, ys, Xt, yt)`` (or with a fifth ``sample_domain`` array
+        for several sources stacked in ``Xs``); defaults to ``load_task`` on ``dataset``.
     """
 
     name: str

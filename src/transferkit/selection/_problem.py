@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone, is_classifier
 
-from transferkit._validation import TransferKitInputError, check_sample_weights
+from transferkit._validation import Domain, Domains, TransferKitInputError, check_sample_weights
 from transferkit.base import BaseTransferEstimator, BaseWeighter
 
 __all__ = [
@@ -36,12 +36,29 @@ def _accepts(method: Any, name: str) -> bool:
         return False
 
 
-def fit_candidate(estimator: Any, X: np.ndarray, y: np.ndarray, X_target: np.ndarray) -> Any:
-    """Fit a clone of ``estimator``: with ``X_target`` if its ``fit`` takes it."""
+def fit_candidate(
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    X_target: np.ndarray,
+    *,
+    sample_domain: np.ndarray | None = None,
+    intermediates: tuple[Domain, ...] = (),
+) -> Any:
+    """Fit a clone of ``estimator``: with ``X_target`` if its ``fit`` takes it.
+
+    ``sample_domain`` (the source id of every row of ``X``) and the intermediate domains
+    are passed on when there is more than the plain two-domain call to make and the
+    estimator's ``fit`` takes ``sample_domain``; a plain scikit-learn classifier is
+    fitted on the pooled sources ``(X, y)``.
+    """
     model = clone(estimator)
-    if _accepts(model.fit, "X_target"):
+    if not _accepts(model.fit, "X_target"):
+        return model.fit(X, y)
+    if (sample_domain is None and not intermediates) or not _accepts(model.fit, "sample_domain"):
         return model.fit(X, y, X_target=X_target)
-    return model.fit(X, y)
+    data = Domains(X, y, X_target, None, None, sample_domain, intermediates=intermediates)
+    return model.fit(**data.fit_params())
 
 
 def pin_solvers(estimator: Any, n_samples: int) -> Any:
@@ -160,6 +177,8 @@ class SelectionRun:
     splits: list[tuple[np.ndarray, np.ndarray]]
     weighter: Any = None
     random_state: Any = None
+    sample_domain: np.ndarray | None = None
+    intermediates: tuple[Domain, ...] = ()
     _fold_models: dict[tuple[int, int], Any] = field(default_factory=dict)
     _full_models: dict[int, Any] = field(default_factory=dict)
     _input_weights: dict[int, np.ndarray] = field(default_factory=dict)
@@ -178,6 +197,8 @@ class SelectionRun:
                 self.X[train],
                 self.y[train],
                 self.X_target,
+                sample_domain=None if self.sample_domain is None else self.sample_domain[train],
+                intermediates=self.intermediates,
             )
         return self._fold_models[key, fold]
 
@@ -185,7 +206,12 @@ class SelectionRun:
         """Candidate ``key`` fitted on the whole source and the target."""
         if key not in self._full_models:
             self._full_models[key] = fit_candidate(
-                pin_solvers(estimator, self.X.shape[0]), self.X, self.y, self.X_target
+                pin_solvers(estimator, self.X.shape[0]),
+                self.X,
+                self.y,
+                self.X_target,
+                sample_domain=self.sample_domain,
+                intermediates=self.intermediates,
             )
         return self._full_models[key]
 

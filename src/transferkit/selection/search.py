@@ -103,7 +103,7 @@ def _as_grid(param_grid: Any) -> list[dict[str, Any]]:
 
 
 def _make_splits(
-    cv: Any, X: np.ndarray, y: np.ndarray, random_state: Any
+    cv: Any, X: np.ndarray, y: np.ndarray, random_state: Any, groups: np.ndarray | None = None
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     if isinstance(cv, int | np.integer) and not isinstance(cv, bool):
         cv = StratifiedSourceKFold(int(cv), shuffle=True, random_state=random_state)
@@ -112,7 +112,10 @@ def _make_splits(
             "cv must be an int (number of stratified source folds) or a splitter with a "
             f"split(X, y) method such as SourceKFold; got {type(cv).__name__}."
         )
-    splits = [(np.asarray(tr), np.asarray(va)) for tr, va in cv.split(X, y)]
+    # With several sources the splitter gets their ids as groups: transferkit's splitters
+    # keep every source in every fold, a GroupKFold leaves whole sources out.
+    pieces = cv.split(X, y) if groups is None else cv.split(X, y, groups=groups)
+    splits = [(np.asarray(tr), np.asarray(va)) for tr, va in pieces]
     for train, val in splits:
         if train.size == 0 or val.size == 0 or train.max() >= X.shape[0]:
             raise TransferKitInputError(
@@ -135,6 +138,7 @@ def score_candidates(
     weighter: Any = None,
     random_state: Any = None,
     verbose: bool = False,
+    sample_domain: Any = None,
 ) -> CandidateScores:
     """Score every candidate of ``param_grid`` under several criteria, sharing the fits.
 
@@ -165,6 +169,12 @@ def score_candidates(
         Seeds the folds and the default weighter.
     verbose : bool, default=False
         Show a progress bar over the candidates.
+    sample_domain : array-like of int, optional
+        skada-style domain ids of the rows of ``X`` (see ``fit``): several sources,
+        intermediate domains, or the target inside ``X`` (then ``X_target=None``). The
+        candidates are fitted with them; folds keep every source in every training
+        fold (a ``GroupKFold`` given as ``cv`` leaves whole sources out instead), and the
+        target and intermediate rows are never validated on.
 
     Returns
     -------
@@ -177,7 +187,15 @@ def score_candidates(
     if len(set(names)) != len(names):
         raise TransferKitInputError(f"criteria contains duplicates: {names}.")
     needs_labels = any(c.needs_target_labels for c in crits)
-    data = check_source_target(X, y, X_target, y_target if needs_labels else None)
+    data = check_source_target(
+        X,
+        y,
+        X_target,
+        y_target if needs_labels else None,
+        sample_domain=sample_domain,
+    )
+    if not needs_labels:
+        data.y_target = None  # label-free: target rows of a stacked y are never read
     if data.X_target.shape[0] < 2:
         raise TransferKitInputError(
             f"X_target has {data.X_target.shape[0]} sample(s); label-free selection needs "
@@ -186,9 +204,20 @@ def score_candidates(
     grid = _as_grid(param_grid)
     rng = check_random_state(random_state)
     seed = int(rng.randint(np.iinfo(np.int32).max))
-    splits = _make_splits(cv, data.X, data.y, seed) if any(c.needs_folds for c in crits) else []
+    several = data.n_sources > 1 or bool(data.intermediates)
+    groups = data.sample_domain if data.n_sources > 1 else None
+    needs_folds = any(c.needs_folds for c in crits)
+    splits = _make_splits(cv, data.X, data.y, seed, groups) if needs_folds else []
     problem = SelectionRun(
-        data.X, data.y, data.X_target, data.y_target, splits, weighter=weighter, random_state=seed
+        data.X,
+        data.y,
+        data.X_target,
+        data.y_target,
+        splits,
+        weighter=weighter,
+        random_state=seed,
+        sample_domain=data.sample_domain if several else None,
+        intermediates=data.intermediates,
     )
     scores: dict[str, list[CriterionScore]] = {n: [] for n in names}
     for key, params in enumerate(tqdm(grid, desc="candidates", disable=not verbose)):
@@ -225,6 +254,7 @@ def select(
     refit: bool = True,
     random_state: Any = None,
     verbose: bool = False,
+    sample_domain: Any = None,
 ) -> SelectionResult:
     r"""Choose hyper-parameters of ``estimator`` without target labels.
 
@@ -259,6 +289,8 @@ def select(
         Refit the chosen candidate on the whole source and the target.
     random_state : int, RandomState or None
     verbose : bool, default=False
+    sample_domain : array-like of int, optional
+        skada-style domain ids of the rows of ``X``, as for :func:`score_candidates`.
 
     Returns
     -------
@@ -291,6 +323,7 @@ def select(
         weighter=weighter,
         random_state=random_state,
         verbose=verbose,
+        sample_domain=sample_domain,
     )
     name = next(iter(table.scores))
     best = table.choose(name, chosen_rule)

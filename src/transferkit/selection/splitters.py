@@ -9,9 +9,12 @@ Two calling conventions are supported:
 
 * ``split(X_source, y_source)``: indices into the source only (what
   :func:`~transferkit.selection.select` uses; the target is passed separately);
-* ``split(X, y, groups=sample_domain)`` on skada-style stacked data, where positive
-  ``sample_domain`` marks source rows and negative marks target rows: every training
-  fold then contains all target rows, and validation folds contain source rows only.
+* ``split(X, y, groups=sample_domain)`` on skada-style stacked data, where ids ``>= 0``
+  mark source rows and negative ids target (or intermediate) rows: every training
+  fold then contains all non-source rows, and validation folds contain source rows
+  only. With several source ids, every source is split on its own, so that each fold
+  holds its share of every source (the stratified splitter keeps each source's class
+  proportions too).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from transferkit._validation import (
     TransferKitInputError,
     check_labels,
     check_positive,
+    check_sample_domain,
 )
 
 __all__ = ["SourceKFold", "StratifiedSourceKFold"]
@@ -62,7 +66,7 @@ class _SourceSplitter:
         y : array-like of shape (n_samples,), optional
             Labels (required by the stratified splitter; target rows may hold -1).
         groups : array-like of shape (n_samples,), optional
-            skada-style ``sample_domain``: > 0 source, < 0 target.
+            skada-style ``sample_domain``: ``>= 0`` source, ``< 0`` target/intermediate.
         """
         check_positive("n_splits", self.n_splits, integer=True)
         if self.n_splits < 2:
@@ -70,6 +74,7 @@ class _SourceSplitter:
                 f"n_splits must be at least 2 for cross-validation; got {self.n_splits}."
             )
         n = _n_rows(X)
+        source_ids = None
         if groups is None:
             source = np.arange(n)
         else:
@@ -79,7 +84,10 @@ class _SourceSplitter:
                     f"groups (sample_domain) must have one entry per row of X ({n}); got "
                     f"shape {domains.shape}."
                 )
-            source = np.flatnonzero(domains > 0)
+            domains = check_sample_domain(domains, n)
+            source = np.flatnonzero(domains >= 0)
+            if np.unique(domains[source]).size > 1:
+                source_ids = domains[source]
         target = np.setdiff1d(np.arange(n), source)
         if source.size < self.n_splits:
             raise TransferKitInputError(
@@ -103,9 +111,19 @@ class _SourceSplitter:
                     "splits or SourceKFold."
                 )
         random_state = self.random_state if self.shuffle else None
-        if self._stratified:
+        strata = y_source if self._stratified else None
+        if source_ids is not None:
+            # several sources: stratify on the source id (and the class), so that every
+            # fold holds its share of every source
+            key = source_ids.astype(str)
+            strata = (
+                key if strata is None else np.char.add(np.char.add(key, "|"), y_source.astype(str))
+            )
+            if np.unique(strata, return_counts=True)[1].max() < self.n_splits:
+                strata = key  # too few samples per (source, class): keep the sources only
+        if strata is not None:
             base = StratifiedKFold(self.n_splits, shuffle=self.shuffle, random_state=random_state)
-            folds = base.split(np.zeros((source.size, 1)), y_source)
+            folds = base.split(np.zeros((source.size, 1)), strata)
         else:
             base = KFold(self.n_splits, shuffle=self.shuffle, random_state=random_state)
             folds = base.split(np.zeros((source.size, 1)))
