@@ -33,6 +33,7 @@ __all__ = [
     "TransferKitInputError",
     "DomainMismatchError",
     "LabelError",
+    "InputTypeError",
     "MemoryBudgetError",
     "InvalidParameterError",
     "WeightCollapseWarning",
@@ -79,6 +80,10 @@ class DomainMismatchError(TransferKitInputError):
 
 class LabelError(TransferKitInputError):
     """Labels are missing, of the wrong kind, or name a class never seen."""
+
+
+class InputTypeError(TransferKitInputError, TypeError):
+    """An argument holds values of a type that cannot be used (e.g. objects in ``X``)."""
 
 
 class MemoryBudgetError(TransferKitInputError, MemoryError):
@@ -272,6 +277,7 @@ def check_matrix(
     min_samples: int = 1,
     n_features: int | None = None,
     dtype: Any = np.float64,
+    estimator: str | None = None,
 ) -> np.ndarray:
     """Validate a 2-D feature matrix and return it as a floating-point array.
 
@@ -287,6 +293,8 @@ def check_matrix(
         Expected number of columns (e.g. the number seen during ``fit``).
     dtype : numpy dtype
         Floating-point dtype of the returned array.
+    estimator : str, optional
+        Name of the fitted estimator, for the feature-count message.
 
     Returns
     -------
@@ -298,6 +306,11 @@ def check_matrix(
     ------
     TransferKitInputError
         If ``X`` is not 2-D, is empty, holds NaN or infinity, or has the wrong width.
+    InputTypeError
+        If ``X`` holds objects that are not numbers.
+
+    The messages contain scikit-learn's own phrases ("Reshape your data", "Complex data
+    not supported", ...), so that code written against scikit-learn recognises them.
 
     Examples
     --------
@@ -320,14 +333,17 @@ def check_matrix(
         try:
             arr = arr.astype(dtype)
         except (TypeError, ValueError) as exc:
-            raise TransferKitInputError(
-                f"{name} must hold numbers; got dtype {arr.dtype} that cannot be cast to float."
+            raise InputTypeError(
+                f"{name} must hold numbers; got dtype {arr.dtype} that cannot be cast to float "
+                f"({exc})."
             ) from exc
     if arr.dtype.kind == "c":
-        raise TransferKitInputError(f"{name} must be real-valued; got complex dtype {arr.dtype}.")
+        raise TransferKitInputError(
+            f"Complex data not supported: {name} must be real-valued; got dtype {arr.dtype}."
+        )
     if arr.ndim != 2:
         hint = (
-            f" Reshape it with {name}.reshape(-1, 1) for a single feature or "
+            f" Reshape your data with {name}.reshape(-1, 1) for a single feature or "
             f"{name}.reshape(1, -1) for a single sample."
             if arr.ndim == 1
             else ""
@@ -341,11 +357,15 @@ def check_matrix(
             f"(shape {arr.shape})."
         )
     if arr.shape[1] == 0:
-        raise TransferKitInputError(f"{name} has no features (shape {arr.shape}).")
+        raise TransferKitInputError(
+            f"{name} has no features: 0 feature(s) (shape={arr.shape}) while a minimum of 1 "
+            "is required."
+        )
     if n_features is not None and arr.shape[1] != n_features:
+        who = estimator or "the model"
         raise DomainMismatchError(
-            f"{name} has {arr.shape[1]} features, but {n_features} were expected "
-            "(the number seen during fit)."
+            f"{name} has {arr.shape[1]} features, but {who} is expecting {n_features} features "
+            "as input (the number seen during fit); pass the same features as in fit."
         )
     out = np.array(arr, dtype=dtype, order="C", copy=True)
     if not np.all(np.isfinite(out)):

@@ -130,7 +130,7 @@ class TransferMixin:
         check_feature_names(
             getattr(self, "feature_names_in_", None), X, name, estimator=type(self).__name__
         )
-        return check_matrix(X, name, n_features=self.n_features_in_)
+        return check_matrix(X, name, n_features=self.n_features_in_, estimator=type(self).__name__)
 
 
 class BaseAdapter(TransferMixin, TransformerMixin, BaseEstimator):

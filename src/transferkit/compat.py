@@ -279,8 +279,9 @@ class TargetBound(MetaEstimatorMixin, BaseEstimator):
         Cloned at fit and fitted as ``fit(X, y, X_target=..., y_target=...)``.
     X_target : array-like or callable
         The target, or ``X_target(X) -> array`` computing it from the training ``X``.
-    y_target : array-like, optional
-        Target labels (``-1`` = unlabelled).
+    y_target : array-like or callable, optional
+        Target labels (``-1`` = unlabelled), or ``y_target(y) -> array`` computing them
+        from the training ``y``.
 
     Attributes
     ----------
@@ -310,6 +311,8 @@ class TargetBound(MetaEstimatorMixin, BaseEstimator):
         X_target, y_target = _unwrap_target(self.X_target, self.y_target)
         if callable(X_target):
             X_target = X_target(check_matrix(X, "X"))
+        if callable(y_target):
+            y_target = y_target(y)
         if X_target is None:
             raise TransferKitInputError(
                 "TargetBound needs X_target: pass TargetBound(estimator, X_target=Xt)."
@@ -345,6 +348,16 @@ class TargetBound(MetaEstimatorMixin, BaseEstimator):
         """Map target samples into the adapted space."""
         check_is_fitted(self)
         return self.estimator_.transform(X)
+
+    @available_if(_estimator_has("transform"))
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit, then map the training rows as the **source** they are.
+
+        As :meth:`transferkit.BaseAdapter.fit_transform`; ``transform`` maps new samples
+        as target samples, so the two differ for methods that treat the domains apart.
+        """
+        self.fit(X, y, **fit_params)
+        return self.estimator_.transform(X, domain="source")
 
     @available_if(_estimator_has("score"))
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:

@@ -108,7 +108,7 @@ def test_tca_rejects_bad_data(rng):
     with pytest.raises(TransferKitInputError, match="features"):
         TCA(n_components=2).fit(Xs, X_target=Xt[:, :4])
     tca = TCA(n_components=2).fit(Xs, X_target=Xt)
-    with pytest.raises(TransferKitInputError, match="5 features, but 6"):
+    with pytest.raises(TransferKitInputError, match="5 features, but TCA is expecting 6"):
         tca.transform(Xt[:, :5])
     with pytest.raises(TransferKitInputError, match="domain='test'"):
         tca.transform(Xt, domain="test")
