@@ -41,19 +41,35 @@ def same_labels(y):
     return y
 
 
+class Named:
+    """A function with a stable repr: test ids must not hold memory addresses (pytest-xdist
+    workers compare their collected ids)."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+    def __repr__(self):
+        return self.function.__name__
+
+
 def adapters():
     out = []
     for _, cls in all_estimators():
         if issubclass(cls, BaseAdapter):
             est = cls()
             est.set_params(**{k: v for k, v in SMALL.items() if k in est.get_params()})
-            out.append(TargetBound(est, X_target=shifted_target))
+            out.append(TargetBound(est, X_target=Named(shifted_target)))
     return out
 
 
 ESTIMATORS = [
     SourceOnly(LogisticRegression()),
-    TargetBound(TargetOnly(LogisticRegression()), X_target=same_rows, y_target=same_labels),
+    TargetBound(
+        TargetOnly(LogisticRegression()), X_target=Named(same_rows), y_target=Named(same_labels)
+    ),
     *adapters(),
 ]
 
