@@ -365,7 +365,8 @@ def check_matrix(
         who = estimator or "the model"
         raise DomainMismatchError(
             f"{name} has {arr.shape[1]} features, but {who} is expecting {n_features} features "
-            "as input (the number seen during fit); pass the same features as in fit."
+            f"as input: {n_features} were expected (the number seen during fit); pass the same "
+            "features as in fit."
         )
     out = np.array(arr, dtype=dtype, order="C", copy=True)
     if not np.all(np.isfinite(out)):
