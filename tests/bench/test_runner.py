@@ -215,7 +215,7 @@ def test_a_task_with_several_sources_passes_sample_domain_to_fit(tmp_path):
                 ["pooled_lr", "coral_lr"],
                 output_dir=tmp_path,
                 select=select,
-                progress=False,
+                verbose=False,
                 write_markdown=False,
             )
             cells = {c["method"]: c for c in state["cells"]}
