@@ -169,3 +169,25 @@ def test_check_sample_domain_accepts_integral_floats_and_zero():
     # skada counts id 0 as a source
     d = check_domains(np.eye(3), [0, 1, -1], sample_domain=[0, 0, -1])
     assert d.source_ids.tolist() == [0] and d.X_target.shape == (1, 3)
+
+
+def test_the_source_count_error_lists_multi_source_estimators_in_a_fresh_process():
+    """``import transferkit`` is lazy; the message still names the multi-source options."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from transferkit.mapping import CORAL\n"
+        "X = np.random.default_rng(0).normal(size=(8, 2))\n"
+        "try:\n"
+        "    CORAL().fit(X, X_target=X, sample_domain=[1, 1, 1, 1, 2, 2, 2, 2])\n"
+        "except ValueError as exc:\n"
+        "    print(exc)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert "CORAL accepts one source domain" in out
+    for name in ("SourceOnly", "TargetOnly", "SourceSelection", "pool_sources"):
+        assert name in out, out

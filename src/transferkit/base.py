@@ -412,13 +412,14 @@ def multi_source_estimators() -> list[str]:
     True
     """
     import importlib
-    import importlib.util
 
-    import transferkit  # noqa: F401  (imports the families, so their classes are listed)
-
-    if importlib.util.find_spec("transferkit.multisource") is not None:
-        importlib.import_module("transferkit.multisource")
-
+    # ``import transferkit`` is lazy: import the families that hold multi-source methods
+    # (others are listed once imported).
+    for family in ("transferkit.baselines", "transferkit.multisource"):
+        try:
+            importlib.import_module(family)
+        except ImportError:  # pragma: no cover - a family missing from a light install
+            pass
     found: set[str] = set()
     stack = list(TransferMixin.__subclasses__())
     while stack:
