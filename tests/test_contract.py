@@ -256,10 +256,13 @@ def outputs(est, Xt):
 
 
 def max_sources(est):
-    """How many sources an estimator accepts (a pipeline: what its step accepts)."""
-    if getattr(est, "_passes_domains", False):
-        return max_sources(est.transfer)
-    return est._max_sources
+    """How many sources an estimator accepts (a pipeline: the fewest its steps accept)."""
+    if not getattr(est, "_passes_domains", False):
+        return est._max_sources
+    steps = [v for v in est.get_params(deep=True).values() if hasattr(v, "_max_sources")]
+    limits = [max_sources(step) for step in steps]
+    limits = [limit for limit in limits if limit is not None]
+    return min(limits) if limits else None
 
 
 @pytest.mark.filterwarnings("ignore::transferkit.WeightCollapseWarning")
