@@ -28,8 +28,11 @@ QUICK = [
     "meda_speed",
     "metrics_correlation",
     "metrics_mmd_scale",
+    "multisource",
+    "negative_guard",
     "selection_amazon",
     "selection_runner",
+    "transitive_chains",
 ]
 
 

@@ -61,3 +61,16 @@ def test_methods_without_a_final_classifier_are_refused_by_name():
     assert isinstance(no_transfer_baseline(SourceOnly(LogisticRegression())), SourceOnly)
     with pytest.raises(TransferKitInputError, match="no final classifier"):
         no_transfer_baseline(CORAL())
+
+
+def test_cli_guard_flag_adds_the_guarded_variant(tmp_path, fake_suite, coral_method):
+    from typer.testing import CliRunner
+
+    from transferkit.cli import app
+
+    args = ["bench", "tiny", "--methods", "tiny_coral", "--guard", "-o", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    cells = load_results(tmp_path / "tiny.json")["cells"]
+    assert {c["method"] for c in cells} == {"tiny_coral", "tiny_coral+guard"}
+    assert all(c["status"] == "ok" for c in cells)

@@ -86,6 +86,14 @@ def bench(
     list_methods_: Annotated[
         bool, typer.Option("--list-methods", help="List the methods and selectors for SUITE.")
     ] = False,
+    guard: Annotated[
+        bool,
+        typer.Option(
+            "--guard",
+            help="Also run METHOD+guard for every method: the method kept only where a "
+            "label-free negative-transfer check says it beats source only.",
+        ),
+    ] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar.")
     ] = True,
@@ -117,6 +125,8 @@ def bench(
         if not names:
             _print_methods(console, suite)
             raise TransferKitInputError("--methods is required, e.g. --methods source_only,pca.")
+        if guard:
+            names += [f"{n}+guard" for n in names if not n.endswith("+guard")]
         json_path, md_path = result_paths(suite, output, select)
         try:
             state = run_benchmark(
