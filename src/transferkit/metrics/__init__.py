@@ -9,6 +9,7 @@ or torch tensors.
 
 from transferkit.metrics._common import DistanceResult
 from transferkit.metrics.distances import coral_distance, energy_distance, energy_test
+from transferkit.metrics.domain_measure import comparable_distance
 from transferkit.metrics.kl import gaussian_kl, kl_divergence_knn
 from transferkit.metrics.mmd import MMDTestResult, median_heuristic, mmd2, mmd_test
 from transferkit.metrics.proxy_a import proxy_a_distance, svm_training_a_distance
@@ -22,6 +23,7 @@ __all__ = [
     "DistanceResult",
     "MMDTestResult",
     "bootstrap_interval",
+    "comparable_distance",
     "coral_distance",
     "domain_distances",
     "energy_distance",

@@ -36,11 +36,11 @@ from transferkit._validation import (
     StrOptions,
     TransferKitInputError,
     check_option,
-    check_random_state,
 )
 from transferkit._validation import ValidatedDomains as Domains
 from transferkit.base import BaseTransferClassifier
-from transferkit.metrics import median_heuristic, mmd2, proxy_a_distance
+from transferkit.metrics.domain_measure import COMPARABLE_DISTANCES as DISTANCES
+from transferkit.metrics.domain_measure import comparable_distance
 from transferkit.pipeline import _align_proba
 
 __all__ = [
@@ -49,8 +49,6 @@ __all__ = [
     "WeightedSourceEnsemble",
     "source_distances",
 ]
-
-DISTANCES = ("mmd", "proxy_a")
 
 
 def source_distances(
@@ -77,25 +75,7 @@ def source_distances(
     >>> int(np.argmin(d))
     1
     """
-    if callable(distance):
-        measure = distance
-    else:
-        check_option("distance", distance, DISTANCES)
-        rng = check_random_state(random_state)
-        if distance == "mmd":
-            pooled = np.vstack([*sources, X_target])
-            pick = rng.choice(pooled.shape[0], min(pooled.shape[0], 2000), replace=False)
-            bandwidth = median_heuristic(pooled[pick])
-
-            def measure(a: np.ndarray, b: np.ndarray) -> float:
-                return float(np.sqrt(max(mmd2(a, b, bandwidth=bandwidth), 0.0)))
-
-        else:
-            seed = int(rng.randint(np.iinfo(np.int32).max))
-
-            def measure(a: np.ndarray, b: np.ndarray) -> float:
-                return float(max(proxy_a_distance(a, b, cv=3, random_state=seed), 0.0))
-
+    measure = comparable_distance(distance, [*sources, X_target], random_state=random_state)
     out = np.array([measure(Xs, X_target) for Xs in sources], dtype=float)
     if not np.all(np.isfinite(out)):
         raise TransferKitInputError(f"the source distances are not finite: {out.tolist()}.")

@@ -166,6 +166,18 @@ def _target_label_differences(
     return diffs, details
 
 
+def _source_folds(ys: np.ndarray, n_splits: int) -> int:
+    """Stratified source folds the label-free estimates can use (capped by the rarest class)."""
+    _, counts = np.unique(ys, return_counts=True)
+    folds = min(n_splits, int(counts.min()))
+    if folds < 2:
+        raise LabelError(
+            "the label-free estimate cross-validates on the source and needs at least 2 "
+            f"source samples of every class; the rarest class has {int(counts.min())}."
+        )
+    return folds
+
+
 def _label_free_differences(
     method: Any,
     baseline: Any,
@@ -178,13 +190,7 @@ def _label_free_differences(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     from transferkit.instance import DiscriminativeDensityRatio
 
-    _, counts = np.unique(ys, return_counts=True)
-    folds = min(n_splits, int(counts.min()))
-    if folds < 2:
-        raise LabelError(
-            "the label-free estimate cross-validates on the source and needs at least 2 "
-            f"source samples of every class; the rarest class has {int(counts.min())}."
-        )
+    folds = _source_folds(ys, n_splits)
     ratio = DiscriminativeDensityRatio(random_state=seed) if weighter is None else clone(weighter)
     weights = np.asarray(ratio.fit(Xs, X_target=Xt).weights_, dtype=float)
     weights = weights / weights.mean()
@@ -215,13 +221,7 @@ def _reverse_differences(
     n_splits: int,
     seed: int,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    _, counts = np.unique(ys, return_counts=True)
-    folds = min(n_splits, int(counts.min()))
-    if folds < 2:
-        raise LabelError(
-            "the label-free estimate cross-validates on the source and needs at least 2 "
-            f"source samples of every class; the rarest class has {int(counts.min())}."
-        )
+    folds = _source_folds(ys, n_splits)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     right = {"method": np.empty(Xs.shape[0]), "baseline": np.empty(Xs.shape[0])}
     for train, held in splitter.split(Xs, ys):

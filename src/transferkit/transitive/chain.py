@@ -28,13 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from transferkit._validation import TransferKitInputError, check_option, check_random_state
-from transferkit.metrics import median_heuristic, mmd2, proxy_a_distance
+from transferkit._validation import TransferKitInputError, check_option
+from transferkit.metrics.domain_measure import comparable_distance
 
 __all__ = ["domain_distance_matrix", "best_chain", "chain_cost", "COSTS"]
 
 COSTS = ("bottleneck", "squared")
-DISTANCES = ("mmd", "proxy_a")
 
 
 def domain_distance_matrix(
@@ -70,25 +69,7 @@ def domain_distance_matrix(
     """
     if len(domains) < 2:
         raise TransferKitInputError(f"need at least 2 domains; got {len(domains)}.")
-    if callable(distance):
-        measure = distance
-    else:
-        check_option("distance", distance, DISTANCES)
-        rng = check_random_state(random_state)
-        if distance == "mmd":
-            pooled = np.vstack(domains)
-            pick = rng.choice(pooled.shape[0], min(pooled.shape[0], 2000), replace=False)
-            bandwidth = median_heuristic(pooled[pick])
-
-            def measure(a: np.ndarray, b: np.ndarray) -> float:
-                return float(np.sqrt(max(mmd2(a, b, bandwidth=bandwidth), 0.0)))
-
-        else:
-            seed = int(rng.randint(np.iinfo(np.int32).max))
-
-            def measure(a: np.ndarray, b: np.ndarray) -> float:
-                return float(max(proxy_a_distance(a, b, cv=3, random_state=seed), 0.0))
-
+    measure = comparable_distance(distance, domains, random_state=random_state)
     k = len(domains)
     D = np.zeros((k, k))
     for i in range(k):
