@@ -13,7 +13,10 @@ See docs/core.md, "Why check_estimator cannot pass for target-requiring estimato
 
 from __future__ import annotations
 
+import unittest
+
 import numpy as np
+import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -124,4 +127,11 @@ def expected_failures(estimator):
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures, xfail_strict=True)
 def test_sklearn_estimator_checks(estimator, check):
+    if getattr(check, "func", check).__name__ == "check_array_api_input":
+        # transferkit computes in NumPy only; scikit-learn runs this check only when
+        # SCIPY_ARRAY_API=1 is set for the whole process, which our runs do not set.
+        # Assert exactly that instead of letting the check skip.
+        with pytest.raises(unittest.SkipTest, match="SCIPY_ARRAY_API"):
+            check(estimator)
+        return
     check(estimator)
