@@ -6,6 +6,8 @@
 * :mod:`~transferkit.deep.networks` — LeNet-style, MLP and finetune-backbone networks;
 * :mod:`~transferkit.deep.methods` — the estimators :class:`DANN`, :class:`DAN`,
   :class:`DeepCORAL`, :class:`CDAN`, :class:`TADA` and :class:`DeepSourceOnly`;
+* :mod:`~transferkit.deep.m3sda` — :class:`M3SDA`, moment matching for several sources
+  (per-source classifiers, the moment distance :func:`moment_distance`);
 * :mod:`~transferkit.deep.selection` — label-free epoch selection (IWCV, DEV, SND,
   entropy).
 """
@@ -28,6 +30,7 @@ from transferkit.deep.losses import (
     entropy,
     grad_reverse,
 )
+from transferkit.deep.m3sda import M3SDA, M3SDANet, M3SDAStep, moment_distance
 from transferkit.deep.methods import CDAN, DAN, DANN, TADA, DeepCORAL, DeepSourceOnly
 from transferkit.deep.networks import AdaptationNet, backbone_net, lenet, mlp
 from transferkit.deep.selection import EpochSelection
@@ -47,6 +50,9 @@ __all__ = [
     "DomainDiscriminator",
     "EpochSelection",
     "GradientReversal",
+    "M3SDA",
+    "M3SDANet",
+    "M3SDAStep",
     "MultiKernelMMD",
     "MultilinearMap",
     "RandomizedMultilinearMap",
@@ -60,4 +66,5 @@ __all__ = [
     "grad_reverse",
     "lenet",
     "mlp",
+    "moment_distance",
 ]
