@@ -7,6 +7,7 @@ full environment.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -174,11 +175,38 @@ def test_constraints_pin_every_declared_distribution():
     assert pinned["torch"] == "2.13.0"
     extras = meta["optional-dependencies"]
     tested = meta["dependencies"] + [
-        req for extra in ("torch", "qp", "nilm", "report", "dev") for req in extras[extra]
+        req
+        for extra in ("torch", "qp", "federated", "nilm", "report", "dev")
+        for req in extras[extra]
     ]
     for req in tested:
         name = req.split(">=")[0].split("[")[0].strip().lower().replace("_", "-")
         assert name in pinned, f"{name} is not pinned in constraints.txt"
+
+
+FEDERATED_ONLY = ("phe", "gmpy2", "tenseal", "flwr", "ray")
+
+
+def _freeze_tool():
+    spec = importlib.util.spec_from_file_location(
+        "freeze_constraints", ROOT / "tools" / "freeze_constraints.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_core_install_never_pulls_the_federated_packages():
+    """The transitive closure of the core requirements (installed metadata) has no
+    phe, gmpy2, TenSEAL, Flower or Ray; [federated] has them all."""
+    freeze = _freeze_tool()
+    core = freeze.closure(())
+    assert "numpy" in core and "typer" in core
+    assert [name for name in FEDERATED_ONLY if name in core] == []
+    for extra in ("torch", "qp", "nilm", "report", "dev"):
+        assert [name for name in FEDERATED_ONLY if name in freeze.closure((extra,))] == [], extra
+    federated = freeze.closure(("federated",))
+    assert set(FEDERATED_ONLY) <= set(federated)
 
 
 def test_py_typed_is_in_the_package():

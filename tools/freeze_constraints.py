@@ -4,7 +4,7 @@ Run it in the environment the test suite passed in (the shared development venv)
 
     python tools/freeze_constraints.py > constraints.txt
 
-It walks the requirements of ``transferkit[torch,qp,nilm,report,dev]`` (the set
+It walks the requirements of ``transferkit[torch,qp,federated,nilm,report,dev]`` (the set
 ``make test`` installs) through the installed distributions' metadata, so the file holds
 every transitive dependency and nothing else in the environment. Local version labels
 (``2.13.0+cpu``) are dropped: ``torch==2.13.0`` accepts the CPU wheel.
@@ -19,21 +19,22 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-ROOT_EXTRAS = ("torch", "qp", "nilm", "report", "dev")
+ROOT_EXTRAS = ("torch", "qp", "federated", "nilm", "report", "dev")
 
 
 def _canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def closure() -> dict[str, str]:
+def closure(extras: tuple[str, ...] = ROOT_EXTRAS) -> dict[str, str]:
+    """Exact installed version of every distribution ``transferkit[extras]`` requires."""
     env = {"python_version": f"{sys.version_info.major}.{sys.version_info.minor}"}
     seen: dict[str, str] = {}
     # The root requirements come from pyproject.toml, not from an installed transferkit
     # (whose metadata may be older than the checkout).
     project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
     roots = list(project["project"]["dependencies"])
-    for extra in ROOT_EXTRAS:
+    for extra in extras:
         roots += project["project"]["optional-dependencies"][extra]
     todo = [(Requirement(raw), "transferkit") for raw in roots]
     while todo:

@@ -39,6 +39,22 @@ app = typer.Typer(
 )
 
 
+def _passed_through() -> tuple[type[BaseException], ...]:
+    """The exceptions typer reports itself (usage errors exit with 2, aborts, exits).
+
+    typer >= 0.21 names their base ``typer.TyperException``; older typer (the one
+    Flower's ``[federated]`` extra caps us to) raises click's ``ClickException``.
+    """
+    base = getattr(typer, "TyperException", None)
+    if base is None:
+        from click.exceptions import ClickException
+
+        base = ClickException
+    return (typer.Exit, typer.Abort, base)
+
+
+_PASSED_THROUGH = _passed_through()
+
 _DEBUG = {"on": False}  # set by the global --debug option on every invocation
 
 
@@ -95,7 +111,7 @@ def report_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (typer.Exit, typer.Abort, typer.TyperException):
+        except _PASSED_THROUGH:
             raise  # typer/click already report these (usage errors exit with 2)
         except Exception as exc:
             if _debug():
