@@ -10,7 +10,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("name", ["core.md"])
+@pytest.mark.parametrize("name", ["core.md", "federated.md"])
 def test_documentation_examples_run(name):
     result = doctest.testfile(
         str(DOCS / name),

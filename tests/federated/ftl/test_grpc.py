@@ -1,0 +1,233 @@
+"""The parties over gRPC with mutual TLS: in threads, and as two OS processes (the CLI)."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.federated.ftl._problem import make_problem
+from transferkit.federated.ftl import LocalChannel, PartyA, PartyB, PartyUnreachableError
+from transferkit.federated.ftl.grpc_transport import GrpcChannel, make_certificate, serve
+
+KW = dict(hidden_dim=3, gamma=0.5, lam=0.01, learning_rate=0.2)
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _certs(tmp_path):
+    make_certificate(tmp_path / "a")
+    make_certificate(tmp_path / "b")
+    return tmp_path / "a", tmp_path / "b"
+
+
+def test_grpc_tls_run_equals_the_in_process_run(tmp_path):
+    p = make_problem()
+    dir_a, dir_b = _certs(tmp_path)
+    port = _free_port()
+    b = PartyB(p.X_b, p.ids_b, p.overlap, random_state=2)
+    ready = threading.Event()
+    out = {}
+
+    def run_b():
+        out["transcript"] = serve(
+            b, port=port, cert_dir=dir_b, peer_cert=dir_a / "cert.pem", ready=ready
+        )
+
+    thread = threading.Thread(target=run_b, daemon=True)
+    thread.start()
+    ready.wait(10)
+    a = PartyA(
+        p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, random_state=1, **KW
+    )
+    channel = GrpcChannel(f"127.0.0.1:{port}", cert_dir=dir_a, peer_cert=dir_b / "cert.pem")
+    a.fit(channel, rounds=2)
+    a.predict_for_partner(channel)
+    a.close(channel)
+    channel.close()
+    thread.join(10)
+    assert b.finished and len(b.scores_) == len(p.X_b)
+
+    a2 = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="plain", random_state=1, **KW)
+    b2 = PartyB(p.X_b, p.ids_b, p.overlap, random_state=2)
+    a2.fit(LocalChannel(b2), rounds=2)
+    assert np.allclose(a.W_, a2.W_, atol=1e-4) and np.allclose(b.W_, b2.W_, atol=1e-4)
+    types = [e["type"] for e in out["transcript"].entries]
+    assert types[:2] == ["hello", "hello"] and "predict" in types
+
+
+def test_a_partner_that_is_not_running_is_a_clear_error(tmp_path):
+    dir_a, dir_b = _certs(tmp_path)
+    p = make_problem()
+    a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, **KW)
+    channel = GrpcChannel(
+        f"127.0.0.1:{_free_port()}",
+        cert_dir=dir_a,
+        peer_cert=dir_b / "cert.pem",
+        connect_timeout=1.0,
+        timeout=1.0,
+    )
+    with pytest.raises(PartyUnreachableError, match="party b at 127.0.0.1:.*--resume"):
+        a.fit(channel, rounds=1)
+
+
+def test_an_untrusted_client_certificate_is_refused(tmp_path):
+    p = make_problem()
+    dir_a, dir_b = _certs(tmp_path)
+    make_certificate(tmp_path / "mallory")
+    port = _free_port()
+    b = PartyB(p.X_b, p.ids_b, p.overlap)
+    ready = threading.Event()
+    errors = []
+
+    def run_b():
+        try:
+            serve(
+                b,
+                port=port,
+                cert_dir=dir_b,
+                peer_cert=dir_a / "cert.pem",
+                ready=ready,
+                idle_timeout=3.0,
+            )
+        except PartyUnreachableError as exc:
+            errors.append(str(exc))
+
+    thread = threading.Thread(target=run_b, daemon=True)
+    thread.start()
+    ready.wait(10)
+    a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, **KW)
+    channel = GrpcChannel(
+        f"127.0.0.1:{port}",
+        cert_dir=tmp_path / "mallory",
+        peer_cert=dir_b / "cert.pem",
+        connect_timeout=1.0,
+        timeout=2.0,
+    )
+    with pytest.raises(PartyUnreachableError):
+        a.fit(channel, rounds=1)
+    assert b.round_ == 0
+    thread.join(10)
+    assert errors and "party a sent nothing" in errors[0]
+
+
+def _cli(*args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    return [sys.executable, "-m", "transferkit.cli", "ftl", *args], env
+
+
+def test_two_processes_train_crash_and_resume(tmp_path):
+    p = make_problem()
+    np.savez(tmp_path / "a.npz", X=p.X_a, y=p.y_a, ids=p.ids_a, overlap=p.overlap)
+    np.savez(tmp_path / "b.npz", X=p.X_b, ids=p.ids_b, overlap=p.overlap)
+    dir_a, dir_b = _certs(tmp_path)
+    port = _free_port()
+    serve_args = [
+        "serve",
+        "--party",
+        "b",
+        "--data",
+        str(tmp_path / "b.npz"),
+        "--port",
+        str(port),
+        "--cert-dir",
+        str(dir_b),
+        "--peer-cert",
+        str(dir_a / "cert.pem"),
+        "--checkpoint-dir",
+        str(tmp_path / "ckb"),
+        "--random-state",
+        "2",
+        "--predictions-out",
+        str(tmp_path / "scores.npz"),
+        "--transcript",
+        str(tmp_path / "b.json"),
+    ]
+    train_args = [
+        "train",
+        "--party",
+        "a",
+        "--data",
+        str(tmp_path / "a.npz"),
+        "--peer",
+        f"127.0.0.1:{port}",
+        "--cert-dir",
+        str(dir_a),
+        "--peer-cert",
+        str(dir_b / "cert.pem"),
+        "--mode",
+        "paillier",
+        "--key-bits",
+        "512",
+        "--hidden-dim",
+        "3",
+        "--gamma",
+        "0.5",
+        "--lam",
+        "0.01",
+        "--learning-rate",
+        "0.2",
+        "--random-state",
+        "1",
+        "--checkpoint-dir",
+        str(tmp_path / "cka"),
+        "--timeout",
+        "20",
+        "--connect-timeout",
+        "20",
+        "--transcript",
+        str(tmp_path / "a.json"),
+    ]
+    # 1. B runs, A trains 2 rounds, then B is killed: A's next run fails clearly
+    cmd, env = _cli(*serve_args)
+    server = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        cmd, env = _cli(*train_args, "--rounds", "2", "--no-predict")
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    finally:
+        server.wait(30)
+    assert server.returncode == 0
+    cmd, env = _cli(*train_args, "--rounds", "4", "--resume", "--connect-timeout", "2")
+    failed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1
+    assert "party b at 127.0.0.1" in failed.stderr and "--resume" in failed.stderr
+    assert failed.stderr.startswith("Error: party b") and "Traceback" not in failed.stderr
+    # 2. B restarts; A resumes from round 2 and finishes rounds 3 and 4, then B scores
+    cmd, env = _cli(*serve_args)
+    server = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        cmd, env = _cli(*train_args, "--rounds", "4", "--resume")
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "round 3" in done.stdout and "round 4" in done.stdout
+        assert "round 1:" not in done.stdout
+    finally:
+        server.wait(30)
+    scores = np.load(tmp_path / "scores.npz")
+    assert len(scores["scores"]) == len(p.X_b)
+    # the resumed two-process run equals an uninterrupted in-process run
+    a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="plain", random_state=1, **KW)
+    b = PartyB(p.X_b, p.ids_b, p.overlap, random_state=2)
+    a.fit(LocalChannel(b), rounds=4)
+    with np.load(tmp_path / "ckb" / "party_b_round_4.npz") as saved:
+        assert np.allclose(saved["W"], b.W_, atol=1e-4)
+    transcript = json.loads((tmp_path / "a.json").read_text())
+    assert {m["type"] for m in transcript["messages"]} >= {"hello", "rows", "masked"}
+    assert all(
+        f["kind"] in ("ciphertext", "masked", "public_key", "control")
+        for m in transcript["messages"]
+        for f in m["fields"].values()
+    )
