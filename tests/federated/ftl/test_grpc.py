@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tests.federated.ftl._problem import make_problem
+
 from transferkit.federated.ftl import LocalChannel, PartyA, PartyB, PartyUnreachableError
 from transferkit.federated.ftl.grpc_transport import GrpcChannel, make_certificate, serve
 
@@ -78,7 +78,7 @@ def test_a_partner_that_is_not_running_is_a_clear_error(tmp_path):
         connect_timeout=1.0,
         timeout=1.0,
     )
-    with pytest.raises(PartyUnreachableError, match="party b at 127.0.0.1:.*--resume"):
+    with pytest.raises(PartyUnreachableError, match=r"party b at 127\.0\.0\.1:.*--resume"):
         a.fit(channel, rounds=1)
 
 
