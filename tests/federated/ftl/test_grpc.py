@@ -231,3 +231,44 @@ def test_two_processes_train_crash_and_resume(tmp_path):
         for m in transcript["messages"]
         for f in m["fields"].values()
     )
+
+
+class _SlowB(PartyB):
+    def handle(self, message):
+        if message.type == "rows":
+            time.sleep(3)
+        return super().handle(message)
+
+
+def test_a_partner_that_times_out_is_a_clear_error(tmp_path):
+    p = make_problem()
+    dir_a, dir_b = _certs(tmp_path)
+    port = _free_port()
+    b = _SlowB(p.X_b, p.ids_b, p.overlap)
+    ready = threading.Event()
+    errors = []
+
+    def run_b():
+        try:
+            serve(
+                b,
+                port=port,
+                cert_dir=dir_b,
+                peer_cert=dir_a / "cert.pem",
+                ready=ready,
+                idle_timeout=5.0,
+            )
+        except PartyUnreachableError as exc:
+            errors.append(str(exc))
+
+    thread = threading.Thread(target=run_b, daemon=True)
+    thread.start()
+    ready.wait(10)
+    a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, **KW)
+    channel = GrpcChannel(
+        f"127.0.0.1:{port}", cert_dir=dir_a, peer_cert=dir_b / "cert.pem", timeout=1.0
+    )
+    with pytest.raises(PartyUnreachableError, match=r"did not answer within 1 s at the 'rows'"):
+        a.fit(channel, rounds=1)
+    thread.join(20)
+    assert errors and "party a sent nothing" in errors[0]
