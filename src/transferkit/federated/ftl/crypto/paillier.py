@@ -201,10 +201,10 @@ class _Public(PublicKey):
         X = np.atleast_2d(np.asarray(X, dtype=float))
         bound = 2.0**self.value_bound_bits
         if X.size and float(np.max(np.abs(X))) >= bound:
+            # the message may travel to the partner: it names the bound, never the value
             raise PackingOverflowError(
-                f"a value to encrypt has magnitude {float(np.max(np.abs(X))):.4g} >= "
-                f"2**value_bound_bits = {bound:.4g}; scale the features down (e.g. "
-                "standardise them) or raise value_bound_bits."
+                f"a value to encrypt is not below 2**value_bound_bits = {bound:.4g}; scale "
+                "the features down (e.g. standardise them) or raise value_bound_bits."
             )
         ints = np.rint(X * 2.0**self.precision_bits).astype(np.int64).tolist()
         k, S = self.slot_bits, self.slots
