@@ -101,6 +101,7 @@ def serve_command(
         float, typer.Option("--idle-timeout", help="Give up after this many silent seconds.")
     ] = 600.0,
     random_state: Annotated[int | None, typer.Option("--random-state")] = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Serve party B until party A ends the session."""
     from transferkit.federated.ftl import PartyB
@@ -115,6 +116,7 @@ def serve_command(
         random_state=random_state,
         checkpoint_dir=checkpoint_dir,
         modes=("paillier", "ckks"),
+        n_jobs=n_jobs,
     )
     typer.echo(f"party b listening on {host}:{port}", err=True)
     record = serve(
@@ -164,6 +166,7 @@ def train_command(
     transcript: Annotated[
         Path | None, typer.Option("--transcript", help="Write message sizes/types (JSON).")
     ] = None,
+    n_jobs: Annotated[int, typer.Option("--n-jobs", min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Train as party A against party B at --peer (Algorithm 1), then Algorithm 2."""
     from transferkit.federated.ftl import PartyA
@@ -188,6 +191,7 @@ def train_command(
         key_bits=key_bits,
         random_state=random_state,
         checkpoint_dir=checkpoint_dir,
+        n_jobs=n_jobs,
     )
     channel = GrpcChannel(
         peer,

@@ -127,3 +127,12 @@ def test_too_many_features_for_the_overlap_is_refused():
     p = make_problem(n_overlap=4)
     with pytest.raises(ValueError, match="Reduce the features"):
         PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="plain")
+
+
+def test_worker_processes_give_the_same_result():
+    _, a1, b1 = _parties("paillier", key_bits=512)
+    _, a2, b2 = _parties("paillier", key_bits=512, n_jobs=2)
+    b2.n_jobs = 2
+    a1.fit(LocalChannel(b1), rounds=1)
+    a2.fit(LocalChannel(b2), rounds=1)
+    assert np.allclose(a1.W_, a2.W_, atol=1e-6) and np.allclose(b1.W_, b2.W_, atol=1e-6)

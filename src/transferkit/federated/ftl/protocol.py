@@ -208,6 +208,8 @@ class PartyA:
         Seed of A's initial weights (keys and masks always come from the OS).
     checkpoint_dir : path, optional
         Where A saves its layer after every round (resume from the last one).
+    n_jobs : int, default=1
+        Worker processes for A's Paillier encryptions and combinations.
 
     Examples
     --------
@@ -238,7 +240,9 @@ class PartyA:
         key_bits: int | None = None,
         random_state: int | None = None,
         checkpoint_dir: str | Path | None = None,
+        n_jobs: int = 1,
     ) -> None:
+        self.n_jobs = n_jobs
         X = np.asarray(X, dtype=float)
         y = np.asarray(y)
         self.classes_ = np.unique(y)
@@ -264,7 +268,7 @@ class PartyA:
 
     # -- handshake --------------------------------------------------------------------
     def _hello(self, channel: Channel, resume: bool) -> None:
-        scheme = make_scheme(self.config.mode, key_bits=self.config.key_bits)
+        scheme = make_scheme(self.config.mode, key_bits=self.config.key_bits, n_jobs=self.n_jobs)
         self._secret = scheme.keygen()
         start = last_round(self.checkpoint_dir, "a") if resume else 0
         if start:
@@ -400,8 +404,10 @@ class PartyB:
         Seed of B's initial weights.
     checkpoint_dir : path, optional
         Where B saves its layer after every round.
-    modes : tuple of str, default=("paillier", "ckks")
-        Modes B accepts; add ``"plain"`` only for tests.
+    modes : tuple of str, default=("plain", "paillier", "ckks")
+        Modes B accepts (``transferkit ftl serve`` refuses ``"plain"``).
+    n_jobs : int, default=1
+        Worker processes for B's Paillier encryptions and combinations.
 
     Attributes
     ----------
@@ -418,7 +424,9 @@ class PartyB:
         random_state: int | None = None,
         checkpoint_dir: str | Path | None = None,
         modes: tuple[str, ...] = ("plain", "paillier", "ckks"),
+        n_jobs: int = 1,
     ) -> None:
+        self.n_jobs = n_jobs
         self._F = with_bias(np.asarray(X, dtype=float))
         self.ids = np.asarray(ids)
         self._overlap_ids = np.asarray(overlap_ids)
@@ -496,7 +504,7 @@ class PartyB:
             str(cfg["mode"]),
             cfg["key_bits"],
         )
-        scheme = make_scheme(self.config.mode, key_bits=self.config.key_bits)
+        scheme = make_scheme(self.config.mode, key_bits=self.config.key_bits, n_jobs=self.n_jobs)
         self._state = {
             "scheme": scheme,
             "secret": scheme.keygen(),

@@ -10,7 +10,7 @@ __all__ = ["PublicKey", "Scheme", "SecretKey", "make_scheme", "SCHEMES"]
 SCHEMES = ("plain", "paillier", "ckks")
 
 
-def make_scheme(mode: str, *, key_bits: int | None = None) -> Scheme:
+def make_scheme(mode: str, *, key_bits: int | None = None, n_jobs: int = 1) -> Scheme:
     """The :class:`Scheme` of a mode name.
 
     Examples
@@ -27,7 +27,7 @@ def make_scheme(mode: str, *, key_bits: int | None = None) -> Scheme:
     if mode == "paillier":
         from transferkit.federated.ftl.crypto.paillier import PaillierScheme
 
-        return PaillierScheme(key_bits or 2048)
+        return PaillierScheme(key_bits or 2048, n_jobs=n_jobs)
     if mode == "ckks":
         from transferkit.federated.ftl.crypto.ckks import CKKSScheme
 

@@ -116,6 +116,7 @@ class _Public(PublicKey):
         self.alpha_bits = (int(self.n).bit_length() + 1) // 2
         self._width = (int(self.n2).bit_length() + 7) // 8
         self._table: list[list[Any]] | None = None
+        self.n_jobs = 1  # worker processes for encryption and combination (set by the scheme)
         if self.slots < 1:
             raise PackingOverflowError(
                 f"slot_bits={slot_bits} does not fit a {int(self.n).bit_length()}-bit key; "
@@ -208,11 +209,34 @@ class _Public(PublicKey):
             )
         ints = np.rint(X * 2.0**self.precision_bits).astype(np.int64).tolist()
         k, S = self.slot_bits, self.slots
-        cts = [
-            [self._encrypt_int(_pack(row[g : g + S], k)) for g in range(0, len(row), S)]
-            for row in ints
-        ]
+        packed = [[_pack(row[g : g + S], k) for g in range(0, len(row), S)] for row in ints]
+        if self.n_jobs > 1 and len(packed) >= 4 * self.n_jobs:
+            flat = [m for row in packed for m in row]
+            groups = len(packed[0])
+            enc = [
+                _gmpy2().mpz(c)
+                for part in self._pool().map(_work_encrypt, _chunks(flat, self.n_jobs))
+                for c in part
+            ]
+            cts = [enc[i * groups : (i + 1) * groups] for i in range(len(packed))]
+        else:
+            cts = [[self._encrypt_int(m) for m in row] for row in packed]
         return _Rows(cts, X.shape[0], X.shape[1], self._width)
+
+    def _pool(self) -> Any:
+        """Worker processes holding this public key (made once, reused every round)."""
+        key = (self.to_bytes(), self.n_jobs)
+        if key not in _POOLS:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            _POOLS[key] = ProcessPoolExecutor(
+                max_workers=self.n_jobs,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_work_init,
+                initargs=(self.to_bytes(),),
+            )
+        return _POOLS[key]
 
     def combine(self, rows: EncryptedRows, coeffs: np.ndarray) -> EncryptedCols:
         assert isinstance(rows, _Rows)
@@ -233,11 +257,18 @@ class _Public(PublicKey):
                 "precision_bits or value_bound_bits, or use fewer samples per round."
             )
         groups = len(rows.cts[0]) if rows.cts else 0
-        out = []
-        for col in C.T:
-            out.append(
-                [self._signed_multi_exp([r[g] for r in rows.cts], col) for g in range(groups)]
-            )
+        bases = [[r[g] for r in rows.cts] for g in range(groups)]
+        if self.n_jobs > 1 and C.shape[1] >= 2:
+            plain_bases = [[int(b) for b in group] for group in bases]
+            jobs = [(plain_bases, part) for part in _chunks(list(C.T), self.n_jobs)]
+            mpz = _gmpy2().mpz
+            out = [
+                [mpz(c) for c in col]
+                for part in self._pool().map(_work_combine, jobs)
+                for col in part
+            ]
+        else:
+            out = [[self._signed_multi_exp(bases[g], col) for g in range(groups)] for col in C.T]
         return _Cols(out, rows.dim, self.precision_bits + self.coeff_bits)
 
     def _signed_multi_exp(self, bases: list[Any], exps: np.ndarray) -> Any:
@@ -269,6 +300,31 @@ class _Public(PublicKey):
         masks, scale_bits = mask
         diff = np.asarray(payload, dtype=object) - masks
         return np.vectorize(lambda v: float(int(v)) / 2.0**scale_bits, otypes=[float])(diff)
+
+
+_POOLS: dict[tuple[bytes, int], Any] = {}
+_WORKER: dict[str, Any] = {}
+
+
+def _chunks(items: list[Any], n: int) -> list[list[Any]]:
+    size = math.ceil(len(items) / n)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _work_init(public_bytes: bytes) -> None:
+    _WORKER["key"] = PaillierScheme().public_from_bytes(public_bytes)
+
+
+def _work_encrypt(packed: list[int]) -> list[int]:
+    key = _WORKER["key"]
+    return [int(key._encrypt_int(m)) for m in packed]
+
+
+def _work_combine(job: tuple[list[list[int]], list[np.ndarray]]) -> list[list[int]]:
+    key = _WORKER["key"]
+    mpz = _gmpy2().mpz
+    bases = [[mpz(b) for b in group] for group in job[0]]
+    return [[int(key._signed_multi_exp(group, col)) for group in bases] for col in job[1]]
 
 
 def _multi_exp(pairs: list[tuple[Any, int]], mod: Any) -> Any:
@@ -360,6 +416,9 @@ class PaillierScheme(Scheme):
         Width of one packed slot (value + 40-bit mask + guard bits).
     value_bound_bits : int, default=10
         Public bound: encrypted values must satisfy :math:`|v| < 2^{b}`.
+    n_jobs : int, default=1
+        Worker processes (started once, reused every round) that share the encryptions
+        and the multi-exponentiations of a round.
 
     Examples
     --------
@@ -379,7 +438,9 @@ class PaillierScheme(Scheme):
         precision_bits: int = 20,
         slot_bits: int = 120,
         value_bound_bits: int = 10,
+        n_jobs: int = 1,
     ) -> None:
+        self.n_jobs = n_jobs
         self.key_bits = key_bits
         self.precision_bits = precision_bits
         self.slot_bits = slot_bits
@@ -400,6 +461,7 @@ class PaillierScheme(Scheme):
             slot_bits=self.slot_bits,
             value_bound_bits=self.value_bound_bits,
         )
+        public.n_jobs = self.n_jobs
         return _Secret(public, sk)
 
     def public_from_bytes(self, data: bytes) -> PublicKey:
@@ -409,13 +471,15 @@ class PaillierScheme(Scheme):
                 f"the partner's key is for scheme {spec.get('scheme')!r}, not 'paillier'; "
                 "both parties must use the same --mode."
             )
-        return _Public(
+        public = _Public(
             int(spec["n"], 16),
             int(spec["hs"], 16),
             precision_bits=int(spec["precision_bits"]),
             slot_bits=int(spec["slot_bits"]),
             value_bound_bits=int(spec["value_bound_bits"]),
         )
+        public.n_jobs = self.n_jobs
+        return public
 
     def describe(self) -> dict[str, Any]:
         return {
