@@ -4,8 +4,10 @@ Protocol (measured by this script; 5-fold stratified cross-validation x 3 seeds,
 seed shuffles the folds and initialises the networks):
 
 * data: the 250-event PLAID 2018 subset (12 appliances, one mains cycle of V and I per
-  event) through ``transferkit.datasets.load_plaid_subset``; each event becomes a binary
-  32x32 V-I image (``transferkit.nilm.vi_binary_image``);
+  event, each row already one cycle from a rising voltage zero crossing) through
+  ``transferkit.datasets.load_plaid_subset``; each event becomes a binary 32x32 V-I image
+  (``transferkit.nilm.vi_image(voltage, current, 32, "binary")``, the same pixels as the
+  ``vi_binary_image`` the committed table was made with);
 * ImageNet input: the binary image is resized to 64x64 (bilinear), repeated to RGB and
   scaled ``(x - 127) / 128`` on 0..255;
 * ``pixels + logreg``: logistic regression on the 1024 raw binary pixels (no transfer);
@@ -62,7 +64,7 @@ from transferkit.finetune import (
     train_net,
 )
 from transferkit.finetune.transforms import imagenet_scale, resize, to_rgb
-from transferkit.nilm import vi_binary_image
+from transferkit.nilm import vi_image
 
 SIZE = 32
 WIDTHS = (16, 32, 64)  # scratch CNN, small enough for a shared CPU
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
 
     plaid = load_plaid_subset()
     y = plaid.labels
-    imgs = vi_binary_image(plaid.current, plaid.voltage, size=SIZE).astype(np.float32)
+    imgs = vi_image(plaid.voltage, plaid.current, size=SIZE, encoding="binary").astype(np.float32)
     X32 = torch.from_numpy(imgs[:, None])  # (250, 1, 32, 32)
     X_in = imagenet_input(X32)  # (250, 3, 64, 64)
     n_classes = int(y.max()) + 1

@@ -32,6 +32,7 @@ QUICK = [
     "metrics_mmd_scale",
     "multisource",
     "negative_guard",
+    "nilm_encodings",
     "selection_amazon",
     "selection_runner",
     "transitive_chains",

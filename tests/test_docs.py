@@ -1,4 +1,4 @@
-"""The examples in the core documentation run (``>>>`` lines of docs/core.md)."""
+"""The examples in the documentation run (``>>>`` lines of docs/core.md, federated.md, nilm.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("name", ["core.md", "federated.md"])
+@pytest.mark.parametrize("name", ["core.md", "federated.md", "nilm.md"])
 def test_documentation_examples_run(name):
     result = doctest.testfile(
         str(DOCS / name),

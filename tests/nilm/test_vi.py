@@ -175,3 +175,16 @@ def test_real_subsets_all_encodings(data_home):
     for enc in ("weighted", "colour", "wrg"):
         imgs = vi_image(plaid.voltage[:20], plaid.current[:20], size=32, encoding=enc)
         assert np.isfinite(imgs).all() and imgs.min() >= 0 and imgs.max() <= 1
+
+
+def test_plaid_binary_images_are_those_of_the_committed_benchmark(data_home):
+    """benchmarks/results/finetune_plaid_vi.md was made with these exact pixels (SHA-256 of
+    the (250, 32, 32) uint8 array computed with the earlier vi_binary_image)."""
+    import hashlib
+
+    from transferkit.datasets import load_plaid_subset
+
+    plaid = load_plaid_subset(data_home)
+    imgs = vi_image(plaid.voltage, plaid.current, size=32, encoding="binary")
+    assert imgs.dtype == np.uint8 and imgs.shape == (250, 32, 32)
+    assert hashlib.sha256(imgs.tobytes()).hexdigest().startswith("128b89db3f34a53c")

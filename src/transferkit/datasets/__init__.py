@@ -19,7 +19,16 @@ from transferkit.datasets._files import (
 from transferkit.datasets._home import DATA_ENV_VAR, get_data_home
 from transferkit.datasets._registry import DATASETS, DataFile, DatasetInfo
 from transferkit.datasets.benchmarks import list_datasets, load_domain, load_task
-from transferkit.datasets.nilm import load_hfhadc_subset, load_plaid_subset
+from transferkit.datasets.nilm import load_hfhadc_subset, load_plaid_metadata, load_plaid_subset
+from transferkit.datasets.nilm_formats import (
+    NilmFileError,
+    PlaidMetadata,
+    parse_whited_name,
+    read_plaid,
+    read_plaid_csv,
+    read_plaid_metadata,
+    read_whited,
+)
 from transferkit.datasets.rotated import coil20_views, rotate_digit_images, rotated_mnist_domains
 
 __all__ = [
@@ -43,7 +52,15 @@ __all__ = [
     "list_datasets",
     "load_domain",
     "load_hfhadc_subset",
+    "load_plaid_metadata",
     "load_plaid_subset",
+    "NilmFileError",
+    "PlaidMetadata",
+    "parse_whited_name",
+    "read_plaid",
+    "read_plaid_csv",
+    "read_plaid_metadata",
+    "read_whited",
     "load_task",
     "coil20_views",
     "rotate_digit_images",

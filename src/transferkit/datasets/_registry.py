@@ -65,6 +65,7 @@ _GFK = ("viggin/domain-adaptation-toolbox", "2a991816a0ac39043b526c2b0cbe01bc844
 _JDA = ("AngryCarrot/JDA", "12167daf32b01a07b85fdfa3db57a42b3be7eefe")
 _SKADA_BENCH = ("scikit-adaptation/skada-bench", "e04399f55724b1accbed8ae1050e3c6c73fd481a")
 _AWRGNILM = ("sambaiga/AWRGNILM", "bc8c5c0980a3b49bd5455800224851dbcb7cc081")
+_POWERSENSE = ("Ally-archi/powersense-backend", "995eb78c598c7e7209343e4785b96c10a0c34320")
 
 
 def _file(path: str, sha256: str, size: int, origin: tuple[str, str], upstream: str) -> DataFile:
@@ -242,6 +243,26 @@ _DATASETS: dict[str, DatasetInfo] = {
                 2128,
                 _AWRGNILM,
                 "data/plaid/submetered/on_events.npy",
+            ),
+        ),
+    ),
+    "plaid2018_metadata": DatasetInfo(
+        name="plaid2018_metadata",
+        description="PLAID 2018 submetered metadata: appliance type and house of 1876 "
+        "recordings (no waveforms).",
+        published_at="PLAID on figshare; committed unchanged in GitHub "
+        "Ally-archi/powersense-backend (commit 995eb78c)",
+        citation="Medico et al. A voltage and current measurement dataset for plug load "
+        "appliance identification in households. Scientific Data 7, 49 (2020).",
+        licence="PLAID is published on figshare under an open attribution licence (check "
+        "the record); the powersense repository has no LICENSE",
+        files=(
+            _file(
+                "nilm/plaid2018_metadata/metadata_submetered.json",
+                "f639453a7644321dc520c49983555d1629b442bf2987463fa4340d818311f768",
+                786778,
+                _POWERSENSE,
+                "metadata_submetered.json",
             ),
         ),
     ),

@@ -9,8 +9,17 @@ import numpy as np
 
 from transferkit.datasets._fetch import fetch_dataset
 from transferkit.datasets._files import dataset_info, fetch_file
+from transferkit.datasets.nilm_formats import PlaidMetadata, read_plaid_metadata
+from transferkit.nilm.waveforms import WaveformRecord, WaveformSet
 
-__all__ = ["PlaidSubset", "load_plaid_subset", "HfhadcSubset", "load_hfhadc_subset", "PLAID_NAMES"]
+__all__ = [
+    "PlaidSubset",
+    "load_plaid_subset",
+    "HfhadcSubset",
+    "load_hfhadc_subset",
+    "load_plaid_metadata",
+    "PLAID_NAMES",
+]
 
 # Appliance names of the PLAID 2018 ids used in the AWRGNILM redistribution (id 4 absent).
 PLAID_NAMES = {
@@ -45,6 +54,37 @@ class PlaidSubset:
     on_events: np.ndarray
     sampling_rate_hz: float = 30_000.0
     mains_hz: float = 60.0
+
+    def to_waveforms(self) -> WaveformSet:
+        """The events as :class:`~transferkit.nilm.WaveformRecord` s (one cycle each).
+
+        ``label`` is the class name, ``instance`` ``"event<k>"``, ``house`` unknown (the
+        subset has no house ids), ``meta`` holds ``appliance_id`` and ``on_event``.
+
+        Examples
+        --------
+        >>> ws = load_plaid_subset().to_waveforms()
+        >>> len(ws), ws[0].samples_per_cycle, ws.houses is None
+        (250, 500.0, True)
+        """
+        return WaveformSet(
+            (
+                WaveformRecord(
+                    self.voltage[k],
+                    self.current[k],
+                    self.sampling_rate_hz,
+                    self.mains_hz,
+                    label=self.class_names[int(self.labels[k])],
+                    instance=f"event{k}",
+                    meta={
+                        "appliance_id": int(self.appliance_ids[k]),
+                        "on_event": bool(self.on_events[k]),
+                    },
+                )
+                for k in range(self.labels.size)
+            ),
+            name="PLAID 2018 subset",
+        )
 
 
 def load_plaid_subset(
@@ -89,6 +129,35 @@ class HfhadcSubset:
     class_names: tuple[str, ...]
     sampling_rate_hz: float
     mains_hz: float
+    source_files: tuple[str, ...] = ()
+
+    def to_waveforms(self) -> WaveformSet:
+        """The recordings as :class:`~transferkit.nilm.WaveformRecord` s (3 s each).
+
+        ``label`` is the class name, ``instance`` the upstream file (``"<class>/<k>.txt"``
+        in Chinese folder names), ``house`` unknown.
+
+        Examples
+        --------
+        >>> ws = load_hfhadc_subset().to_waveforms()
+        >>> len(ws), ws[0].n_cycles, ws[0].mains_frequency
+        (240, 150.0, 50.0)
+        """
+        files = self.source_files or tuple(f"row{k}" for k in range(self.labels.size))
+        return WaveformSet(
+            (
+                WaveformRecord(
+                    self.voltage[k],
+                    self.current[k],
+                    self.sampling_rate_hz,
+                    self.mains_hz,
+                    label=self.class_names[int(self.labels[k])],
+                    instance=files[k],
+                )
+                for k in range(self.labels.size)
+            ),
+            name="HFHAD-C subset",
+        )
 
 
 def load_hfhadc_subset(
@@ -117,4 +186,26 @@ def load_hfhadc_subset(
             class_names=tuple(str(c) for c in z["class_names"]),
             sampling_rate_hz=float(z["fs_hz"]),
             mains_hz=float(z["mains_hz"]),
+            source_files=tuple(str(f) for f in z["source_files"]),
         )
+
+
+def load_plaid_metadata(
+    data_home: str | os.PathLike[str] | None = None, *, download: bool = False
+) -> PlaidMetadata:
+    """PLAID 2018 sub-metered metadata: type and house of 1876 recordings (no waveforms).
+
+    Houses are ``"<collection_time>_<location>"`` (65 of them); use them as the groups of a
+    leave-one-house-out split, or as calibration targets. See
+    :func:`transferkit.datasets.read_plaid_metadata`.
+
+    Examples
+    --------
+    >>> meta = load_plaid_metadata()
+    >>> len(meta.ids), len(set(meta.houses.tolist())), str(meta.labels[0])
+    (1876, 65, 'Compact Fluorescent Lamp')
+    """
+    info = dataset_info("plaid2018_metadata")
+    if download:
+        fetch_dataset(info.name, data_home)
+    return read_plaid_metadata(fetch_file(info, info.files[0], data_home))

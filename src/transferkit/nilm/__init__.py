@@ -5,7 +5,14 @@
 - :mod:`~transferkit.nilm.cycles`: :func:`steady_cycles` (one averaged steady-state cycle
   at N points, from voltage zero crossings) and :func:`resample_cycles`;
 - :mod:`~transferkit.nilm.vi`: :func:`vi_image` (binary, weighted, colour V-I images and
-  weighted recurrence graphs).
+  weighted recurrence graphs);
+- :mod:`~transferkit.nilm.labels`: one appliance vocabulary (:data:`LABEL_MAP`) and
+  :func:`align_labels` for two data sets' shared classes;
+- :mod:`~transferkit.nilm.evaluation`: :func:`evaluate_appliance_classifier`
+  (leave-one-house-out where houses are known, stratified k-fold otherwise).
+
+Readers of the PLAID and WHITED formats and of the shipped subsets are in
+:mod:`transferkit.datasets`.
 """
 
 from transferkit.nilm.cycles import (
@@ -15,11 +22,35 @@ from transferkit.nilm.cycles import (
     steady_cycles,
     steady_cycles_batch,
 )
+from transferkit.nilm.evaluation import (
+    ApplianceEvaluation,
+    appliance_splits,
+    evaluate_appliance_classifier,
+)
+from transferkit.nilm.labels import (
+    LABEL_MAP,
+    RESISTIVE_HEATER_GROUP,
+    RESISTIVE_HEATERS,
+    AlignedLabels,
+    align_labels,
+    canonical_label,
+    canonical_labels,
+)
 from transferkit.nilm.vi import ENCODINGS, piecewise_aggregate, vi_binary_image, vi_image
 from transferkit.nilm.waveforms import WaveformRecord, WaveformSet
 
 __all__ = [
     "ENCODINGS",
+    "LABEL_MAP",
+    "RESISTIVE_HEATERS",
+    "RESISTIVE_HEATER_GROUP",
+    "AlignedLabels",
+    "ApplianceEvaluation",
+    "align_labels",
+    "appliance_splits",
+    "canonical_label",
+    "canonical_labels",
+    "evaluate_appliance_classifier",
     "CycleInfo",
     "WaveformRecord",
     "WaveformSet",
