@@ -15,7 +15,7 @@ from transferkit import (
     TransferKitInputError,
     make_transfer_pipeline,
 )
-from transferkit.demo import rescanned_digits
+from transferkit.datasets import rescanned_digits
 from transferkit.negative import NegativeTransferGuard
 
 

@@ -29,6 +29,7 @@ from transferkit.datasets.nilm_formats import (
     read_plaid_metadata,
     read_whited,
 )
+from transferkit.datasets.rescanned import rescanned_digits
 from transferkit.datasets.rotated import coil20_views, rotate_digit_images, rotated_mnist_domains
 
 __all__ = [
@@ -65,5 +66,6 @@ __all__ = [
     "coil20_views",
     "rotate_digit_images",
     "rotated_mnist_domains",
+    "rescanned_digits",
     "verify_dataset",
 ]
