@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
@@ -46,6 +45,7 @@ from transferkit._optional import is_available
 from transferkit._validation import TransferKitInputError, check_random_state
 from transferkit.baselines import SourceOnly, TargetOnly
 from transferkit.mapping import CORAL, JDA, TCA, SubspaceAlignment
+from transferkit.nilm.features import vi_features
 from transferkit.pipeline import make_transfer_pipeline
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "DemoResult",
     "simulated_demo_data",
     "real_demo_data",
-    "vi_features",
     "run_demo",
     "run_demo_on",
     "write_report",
@@ -101,26 +100,6 @@ class DemoResult:
     embedding: list[tuple[str, np.ndarray, np.ndarray]]
     data: DemoData
     settings: dict[str, Any] = field(default_factory=dict)
-
-
-def vi_features(
-    voltage_cycles: Any, current_cycles: Any, size: int = 32, blur: float = 0.7
-) -> tuple[np.ndarray, np.ndarray]:
-    """Flattened, blurred binary V-I images of steady cycles, and the unblurred images.
-
-    Examples
-    --------
-    >>> t = np.linspace(0, 2 * np.pi, 128, endpoint=False)
-    >>> X, images = vi_features(np.sin(t)[None], np.sin(t)[None], size=16)
-    >>> X.shape, images.shape
-    ((1, 256), (1, 16, 16))
-    """
-    from transferkit.nilm import vi_image
-
-    images = vi_image(np.atleast_2d(voltage_cycles), np.atleast_2d(current_cycles), size=size)
-    images = np.asarray(images, dtype=np.float64).reshape(-1, size, size)
-    smooth = ndimage.gaussian_filter(images, sigma=(0, blur, blur)) if blur > 0 else images
-    return smooth.reshape(len(images), -1), images
 
 
 def simulated_demo_data(
