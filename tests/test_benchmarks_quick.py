@@ -31,6 +31,7 @@ QUICK = [
     "metrics_correlation",
     "metrics_mmd_scale",
     "multisource",
+    "nilm_cross_country",
     "negative_guard",
     "nilm_encodings",
     "selection_amazon",

@@ -1,4 +1,5 @@
-"""The examples in the documentation run (``>>>`` lines of docs/core.md, federated.md, nilm.md)."""
+"""The examples in the documentation run (``>>>`` lines of docs/core.md, federated.md, nilm.md,
+nilm_demo.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("name", ["core.md", "federated.md", "nilm.md"])
+@pytest.mark.parametrize("name", ["core.md", "federated.md", "nilm.md", "nilm_demo.md"])
 def test_documentation_examples_run(name):
     result = doctest.testfile(
         str(DOCS / name),
