@@ -160,8 +160,16 @@ def run_cell(data, seed, k, quick, log):
                 m = clone(est).set_params(**params).fit(Xs, ys, X_target=Xt, y_target=partial)
                 accs.append(scores(yt[test], m.predict(Xt[test])))
             sel = select(
-                est, grid, Xs, ys, Xt, criterion="dev", cv=3, y_target=partial,
-                refit=False, random_state=seed,
+                est,
+                grid,
+                Xs,
+                ys,
+                Xt,
+                criterion="dev",
+                cv=3,
+                y_target=partial,
+                refit=False,
+                random_state=seed,
             )
             free = cands.index({key: sel.best_params[key] for key in cands[0]})
             best = int(np.argmax([a for a, _ in accs]))
@@ -170,8 +178,11 @@ def run_cell(data, seed, k, quick, log):
                 fname,
                 accs[free],
                 free=str(cands[free]),
-                oracle={"params": str(cands[best]), "accuracy": accs[best][0],
-                        "macro_f1": accs[best][1]},
+                oracle={
+                    "params": str(cands[best]),
+                    "accuracy": accs[best][0],
+                    "macro_f1": accs[best][1],
+                },
                 seconds=time.process_time() - t,
             )
     # deep methods on the 1x32x32 blurred images; labelled target records join the source
@@ -202,8 +213,11 @@ def run_cell(data, seed, k, quick, log):
             "pixels (LeNet)",
             free,
             free=f"epoch {chosen}",
-            oracle={"params": f"epoch {best}", "accuracy": per_epoch[best][0],
-                    "macro_f1": per_epoch[best][1]},
+            oracle={
+                "params": f"epoch {best}",
+                "accuracy": per_epoch[best][0],
+                "macro_f1": per_epoch[best][1],
+            },
             seconds=time.process_time() - t,
         )
     if k and not quick:
@@ -243,7 +257,9 @@ def summarise(runs: list[dict]) -> tuple[str, list[dict]]:
     for method, features in keys:
         line = {"method": method, "features": features}
         for k in KS:
-            cell = [r for r in runs if (r["method"], r["features"], r["k"]) == (method, features, k)]
+            cell = [
+                r for r in runs if (r["method"], r["features"], r["k"]) == (method, features, k)
+            ]
             if not cell:
                 continue
             acc = np.array([r["accuracy"] for r in cell])
@@ -252,9 +268,11 @@ def summarise(runs: list[dict]) -> tuple[str, list[dict]]:
             if orc:
                 line[f"k{k}_oracle"] = (np.mean(orc), np.std(orc), len(orc))
         table.append(line)
-    fmt = lambda c: f"{100 * c[0]:.1f} ± {100 * c[1]:.1f} (n={c[2]})" if c else "–"  # noqa: E731
+    fmt = lambda c: f"{100 * c[0]:.1f} ± {100 * c[1]:.1f} (n={c[2]})" if c else "n/a"  # noqa: E731
     lines = [
-        "| method | features | " + " | ".join(f"k={k} label-free | k={k} oracle" for k in KS) + " |",
+        "| method | features | "
+        + " | ".join(f"k={k} label-free | k={k} oracle" for k in KS)
+        + " |",
         "|---|---|" + "---|---|" * len(KS),
     ]
     for line in table:

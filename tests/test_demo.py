@@ -125,3 +125,10 @@ def test_command_prints_the_table_and_writes_the_report(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "source only" in result.output and "Negative-transfer check" in result.output
     assert (tmp_path / "report.html").exists()
+
+
+def test_command_runs_the_real_transfer_with_data(data_home):
+    result = CliRunner().invoke(app, ["demo", "--data", str(data_home), "--no-deep", "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert "PLAID 2018 (US) -> HFHAD-C" in result.output
+    assert "target oracle" in result.output and "source only" in result.output

@@ -54,6 +54,13 @@ def demo(
             f"[bold]transferkit demo --data {data}[/bold]: PLAID 2018 (US) -> HFHAD-C (China) "
             "on their shared classes. Classifier: logistic regression."
         )
+    from transferkit._optional import is_available
+
+    if deep and not is_available("torch"):
+        console.print(
+            "DANN is left out: torch is not installed (pip install 'transferkit[torch]')."
+        )
+        deep = False
     total = 15 if deep else 14
     with Progress(*progress_columns(), console=Console(stderr=True), transient=True) as bar:
         job = bar.add_task("preparing the data", total=total)
