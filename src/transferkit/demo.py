@@ -309,7 +309,7 @@ def run_demo_on(
         oracle_name = "target oracle (half the target labelled)"
     else:
         train, hold = np.flatnonzero(data.label_pool), np.flatnonzero(test)
-        oracle_name = "target oracle (whole pilot house labelled)"
+        oracle_name = "target oracle (pilot house labelled)"
     oracle = clone(clf).fit(Xt[train], yt[train])
     rows.append(
         DemoRow(oracle_name, *_score(oracle, Xt[hold], yt[hold]), str(len(train)), "upper bound")
