@@ -9,6 +9,7 @@ import pytest
 
 from transferkit._validation import TransferKitInputError
 from transferkit.datasets import load_hfhadc_subset, load_plaid_subset
+from transferkit.nilm import steady_cycles_batch
 from transferkit.nilm.signatures import cycle_signature, cycle_signatures
 from transferkit.nilm.simulate import (
     APPLIANCES,
@@ -227,22 +228,13 @@ def _medians(signatures) -> dict[str, float]:
     }
 
 
-def _steady(record, n_cycles=5):
-    """The last ``n_cycles`` whole cycles, starting at a rising voltage zero crossing."""
-    n = round(record.sampling_rate / record.mains_frequency)
-    v = record.voltage
-    rising = np.flatnonzero((v[:-1] < 0) & (v[1:] >= 0)) + 1
-    start = rising[rising + n_cycles * n <= len(v)][-1]
-    return v[start : start + n_cycles * n], record.current[start : start + n_cycles * n]
-
-
 def _simulated(country: str) -> dict[str, dict[str, float]]:
+    """Median signatures per class of one averaged steady cycle (5 cycles, 256 points)."""
     recs = simulate_appliances(country, n_houses=6, records_per_appliance=2, random_state=0)
     out = {}
     for name in APPLIANCES:
-        pairs = [_steady(r) for r in recs if r.label == name]
-        sig = cycle_signatures([p[0] for p in pairs], [p[1] for p in pairs], n_cycles=5)
-        out[name] = _medians(sig)
+        V, I = steady_cycles_batch([r for r in recs if r.label == name], n_points=256, n_cycles=5)  # noqa: E741
+        out[name] = _medians(cycle_signatures(V, I))
     return out
 
 
