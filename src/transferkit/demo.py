@@ -276,7 +276,7 @@ def run_demo_on(
         "CORAL": make_transfer_pipeline(CORAL(lambda_=1.0), clf),
         f"TCA (k={k}, linear)": make_transfer_pipeline(TCA(k, kernel="linear"), clf),
         f"JDA (k={k}, linear)": make_transfer_pipeline(JDA(k, kernel="linear"), clf),
-        f"subspace alignment (k={k})": make_transfer_pipeline(SubspaceAlignment(k), clf),
+        f"SA (k={k})": make_transfer_pipeline(SubspaceAlignment(k), clf),
     }
     net = _deep(random_state) if deep else None
     if net is not None:
@@ -293,7 +293,7 @@ def run_demo_on(
     labelled = {
         f"target only ({labels_per_class}/class)": TargetOnly(clf),
         f"CORAL + {labels_per_class}/class": make_transfer_pipeline(CORAL(lambda_=1.0), clf),
-        f"subspace alignment + {labels_per_class}/class": make_transfer_pipeline(
+        f"SA + {labels_per_class}/class": make_transfer_pipeline(
             SubspaceAlignment(k), clf
         ),
     }
@@ -306,10 +306,10 @@ def run_demo_on(
         train, hold = train_test_split(
             np.flatnonzero(data.test), test_size=0.5, stratify=yt[data.test], random_state=0
         )
-        oracle_name = "target oracle (half the target labelled)"
+        oracle_name = "target oracle (half the target)"
     else:
         train, hold = np.flatnonzero(data.label_pool), np.flatnonzero(test)
-        oracle_name = "target oracle (pilot house labelled)"
+        oracle_name = "target oracle (pilot house)"
     oracle = clone(clf).fit(Xt[train], yt[train])
     rows.append(
         DemoRow(oracle_name, *_score(oracle, Xt[hold], yt[hold]), str(len(train)), "upper bound")
@@ -317,7 +317,7 @@ def run_demo_on(
 
     step("measuring domain distances")
     spaces = [("V-I image features", Xs, Xt)]
-    for name in ("CORAL", f"subspace alignment (k={k})"):
+    for name in ("CORAL", f"SA (k={k})"):
         adapter = fitted[name].steps_[0][1]
         spaces.append(
             (
@@ -344,7 +344,7 @@ def run_demo_on(
         gain = measured[name] - measured["source only"]
         assessments.append((name, a.verdict, a.gain, a.interval, a.evidence, gain))
     if labels_per_class >= 2:
-        name = f"subspace alignment + {labels_per_class}/class"
+        name = f"SA + {labels_per_class}/class"
         step(f"negative-transfer check: {name}")
         a = assess_transfer(
             labelled[name],

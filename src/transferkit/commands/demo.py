@@ -100,7 +100,7 @@ def demo(
     for space, mmd, pad in result.distances:
         distances.add_row(space, f"{mmd:.3f}", f"{pad:.2f}")
     console.print(distances)
-    checks = Table(title="Negative-transfer check (assess_transfer, before using target labels)")
+    checks = Table(title="Negative-transfer check (assess_transfer) vs the measured gain")
     for column in ("method", "verdict", "evidence", "measured gain"):
         checks.add_column(column, justify="right" if column == "measured gain" else "left")
     for name, verdict, _gain, _interval, evidence, measured in result.assessments:
