@@ -293,9 +293,7 @@ def run_demo_on(
     labelled = {
         f"target only ({labels_per_class}/class)": TargetOnly(clf),
         f"CORAL + {labels_per_class}/class": make_transfer_pipeline(CORAL(lambda_=1.0), clf),
-        f"SA + {labels_per_class}/class": make_transfer_pipeline(
-            SubspaceAlignment(k), clf
-        ),
+        f"SA + {labels_per_class}/class": make_transfer_pipeline(SubspaceAlignment(k), clf),
     }
     for name, model in labelled.items():
         step(f"fitting {name}")
