@@ -17,8 +17,9 @@ Protocol (measured by this script):
   of the literature (Faustine & Pereira 2020: 84.75 macro-F1 with V-I images on full PLAID,
   92.9 under a random split).
 
-Run: ``python benchmarks/nilm_encodings.py`` (``--quick``: 1 seed, PLAID only, logistic
-regression, nothing written). Writes ``benchmarks/results/nilm_encodings.{md,json}``.
+Run: ``python benchmarks/nilm_encodings.py`` (``--seeds``, ``--classifiers`` to run less;
+``--quick``: 1 seed, PLAID only, logistic regression, nothing written).
+Writes ``benchmarks/results/nilm_encodings.{md,json}``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,12 @@ def cycles() -> dict:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument(
+        "--classifiers",
+        nargs="+",
+        choices=["logreg", "random forest"],
+        default=["logreg", "random forest"],
+    )
     ap.add_argument("--quick", action="store_true", help="1 seed, PLAID, logreg, no files")
     args = ap.parse_args(argv)
     seeds = [0] if args.quick else list(range(args.seeds))
@@ -82,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             t = time.perf_counter()
             X = vi_image(V, I, size=SIZE, encoding=enc).reshape(len(y), -1).astype(float)
             image_s = time.perf_counter() - t
-            names = ["logreg"] if args.quick else list(classifiers(0))
+            names = ["logreg"] if args.quick else list(args.classifiers)
             for cname in names:
                 for seed in seeds:
                     t = time.perf_counter()
@@ -143,7 +150,8 @@ def report(rows, seeds, args) -> None:
     md = (
         f"""# V-I image encodings on the real NILM subsets
 
-Produced by `benchmarks/nilm_encodings.py` (seeds {seeds}; numpy {env["numpy"]},
+Produced by `benchmarks/nilm_encodings.py` (seeds {seeds}, classifiers
+{", ".join(dict.fromkeys(r["classifier"] for r in rows))}; numpy {env["numpy"]},
 {env["date_utc"]} UTC, a shared CPU). 32x32 images from `transferkit.nilm.vi_image`;
 PLAID rows are one 60 Hz cycle each, HFHAD-C cycles come from `steady_cycles_batch`
 (10 steady cycles averaged, 128 points per cycle{

@@ -75,6 +75,8 @@ def test_read_plaid_2014_list_layout(plaid_dir):
         ("1.0,2.0,3.0\n", r"line 1"),
         ("1.0,2.0\n", "at least 2 rows"),
         ("1.0,nan\n2.0,3.0\n", "NaN or infinite"),
+        ("", "at least 2 rows"),
+        ("1.0;2.0\n3.0;4.0\n", r"line 1: expected two comma-separated numbers"),
     ],
 )
 def test_malformed_plaid_csv(plaid_dir, content, match):
