@@ -14,6 +14,8 @@ import sklearn
 from threadpoolctl import threadpool_info
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: Set by :func:`quick_run`: results are printed, never written.
+_PRINT_ONLY = False
 
 #: The 12 Office-Caltech SURF tasks (source, target) in the order of the published tables.
 SURF_TASKS = [(s, t) for s in "CAWD" for t in "CAWD" if t != s]
@@ -35,8 +37,18 @@ def environment() -> dict:
     }
 
 
-def write_results(name: str, payload: dict, markdown: str) -> tuple[Path, Path]:
-    """Write ``results/<name>.json`` and ``results/<name>.md``."""
+def quick_run() -> None:
+    """For ``--quick``: from now on :func:`write_results` prints and writes no file."""
+    global _PRINT_ONLY
+    _PRINT_ONLY = True
+
+
+def write_results(name: str, payload: dict, markdown: str) -> tuple[Path, Path] | None:
+    """Write ``results/<name>.json`` and ``results/<name>.md`` (print only after quick_run)."""
+    if _PRINT_ONLY:
+        print(markdown.rstrip())
+        print(f"quick run: results/{name}.* not written")
+        return None
     RESULTS.mkdir(parents=True, exist_ok=True)
     json_path = RESULTS / f"{name}.json"
     json_path.write_text(json.dumps(payload, indent=2) + "\n")

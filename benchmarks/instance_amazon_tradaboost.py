@@ -15,6 +15,7 @@ Every row uses ``LogisticRegression(C=0.01)`` as the (base) classifier on the
 Usage::
 
     python benchmarks/instance_amazon_tradaboost.py [--seeds 0 1 2] [--jobs 4]
+    python benchmarks/instance_amazon_tradaboost.py --quick  # B->K, 600 reviews each; no files
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ ROUND_GRID = (1, 2, 3, 5, 10)
 FOLDS = 5
 
 
-def select_rounds(lr, Xs, ys, Xt, y_partial, seed, dynamic):
+def select_rounds(lr, Xs, ys, Xt, y_partial, seed, dynamic, grid=ROUND_GRID, folds=FOLDS):
     """Number of TrAdaBoost rounds by 5-fold CV on the labelled target samples only.
 
     Each fold refits on the source, the whole (unlabelled) target and 4/5 of the labelled
@@ -57,12 +58,12 @@ def select_rounds(lr, Xs, ys, Xt, y_partial, seed, dynamic):
     """
     result = choose_by_target_cv(
         TrAdaBoost(lr, dynamic=dynamic, random_state=seed),
-        {"n_estimators": list(ROUND_GRID)},
+        {"n_estimators": list(grid)},
         Xs,
         ys,
         X_target=Xt,
         y_target=y_partial,
-        n_splits=FOLDS,
+        n_splits=folds,
         random_state=seed,
     )
     return result.best_params["n_estimators"], result.best_estimator
@@ -79,10 +80,20 @@ METHODS = [
 ]
 
 
-def run_one(source: str, target: str, seed: int, rounds: int) -> dict:
+#: ``--quick``: one task, a fixed slice of each domain, a smaller round grid and 3 folds.
+QUICK_TASK, QUICK_SIZE, QUICK_GRID, QUICK_FOLDS = ("books", "kitchen"), 600, (1, 3), 3
+
+
+def run_one(source: str, target: str, seed: int, rounds: int, quick: bool = False) -> dict:
     """Every row of the table for one task and one seed."""
     lr = LogisticRegression(C=C, max_iter=2000)
     Xs, ys, Xt, yt = load_task(AMAZON, source, target)
+    grid, folds = (QUICK_GRID, QUICK_FOLDS) if quick else (ROUND_GRID, FOLDS)
+    if quick:
+        rng = np.random.default_rng(seed)
+        keep_s = rng.choice(len(ys), QUICK_SIZE, replace=False)
+        keep_t = rng.choice(len(yt), QUICK_SIZE, replace=False)
+        Xs, ys, Xt, yt = Xs[keep_s], ys[keep_s], Xt[keep_t], yt[keep_t]
     lab, test = train_test_split(
         np.arange(len(yt)), train_size=FRACTION, stratify=yt, random_state=seed
     )
@@ -105,7 +116,7 @@ def run_one(source: str, target: str, seed: int, rounds: int) -> dict:
         ("TrAdaBoost, rounds by 5-fold CV on labelled target", False),
         ("TrAdaBoost (dynamic), rounds by 5-fold CV on labelled target", True),
     ):
-        chosen[m], model = select_rounds(lr, Xs, ys, Xt, y_partial, seed, dynamic)
+        chosen[m], model = select_rounds(lr, Xs, ys, Xt, y_partial, seed, dynamic, grid, folds)
         acc[m] = 100 * model.score(Xt[test], yt[test])
     pooled = LogisticRegression(C=C, max_iter=2000).fit(
         np.vstack([Xs, Xt[lab]]), np.concatenate([ys, yt[lab]])
@@ -129,6 +140,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=1, help="parallel (task, seed) runs")
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"one seed, B->K on {QUICK_SIZE} reviews per domain, 5 rounds; writes nothing",
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="rewrite the markdown from the committed JSON (no fitting)",
@@ -147,11 +163,14 @@ def main() -> None:
         )
         return
     methods = METHODS
-    jobs = [(s, t, seed) for s, t in AMAZON_TASKS for seed in args.seeds]
+    tasks = [QUICK_TASK] if args.quick else AMAZON_TASKS
+    if args.quick:
+        args.seeds, args.rounds = [0], 5
+    jobs = [(s, t, seed) for s, t in tasks for seed in args.seeds]
     results = list(
         tqdm(
             Parallel(n_jobs=args.jobs, return_as="generator")(
-                delayed(run_one)(s, t, seed, args.rounds) for s, t, seed in jobs
+                delayed(run_one)(s, t, seed, args.rounds, args.quick) for s, t, seed in jobs
             ),
             total=len(jobs),
             desc="task x seed",
@@ -173,7 +192,7 @@ def main() -> None:
         chosen[r["task"]].append(r["chosen"])
         for key in drain[r["task"]]:
             drain[r["task"]][key].append(r[key])
-    report(acc, chosen, drain, args.seeds, args.rounds, environment())
+    report(acc, chosen, drain, args.seeds, args.rounds, environment(), write=not args.quick)
 
 
 def _boosted_runs(acc: dict, chosen: dict, method: str, tasks: list[str]) -> str:
@@ -194,11 +213,20 @@ def _boosted_runs(acc: dict, chosen: dict, method: str, tasks: list[str]) -> str
     )
 
 
-def report(acc: dict, chosen: dict, drain: dict, seeds: list[int], rounds: int, env: dict) -> None:
+def report(
+    acc: dict,
+    chosen: dict,
+    drain: dict,
+    seeds: list[int],
+    rounds: int,
+    env: dict,
+    *,
+    write: bool = True,
+) -> None:
     """Write the markdown and JSON result files from the per-seed accuracies."""
     args = argparse.Namespace(seeds=seeds, rounds=rounds)
     methods = METHODS
-    tasks = [task_name(s, t) for s, t in AMAZON_TASKS]
+    tasks = [t for t in (task_name(s, t) for s, t in AMAZON_TASKS) if t in chosen]
     lines = [
         "# Amazon reviews: TrAdaBoost with 5% labelled target",
         "",
@@ -234,7 +262,7 @@ def report(acc: dict, chosen: dict, drain: dict, seeds: list[int], rounds: int, 
         }
         lines += [
             "",
-            f"Tasks (of 12) where {variant}'s mean beats: "
+            f"Tasks (of {len(tasks)}) where {variant}'s mean beats: "
             + ", ".join(f"{m}: {k}" for m, k in wins[variant].items())
             + ".",
         ]
@@ -249,7 +277,7 @@ def report(acc: dict, chosen: dict, drain: dict, seeds: list[int], rounds: int, 
         )
     lines += [
         "",
-        f"**Verdict (averages over the 12 tasks)**: source only {src:.2f}, target only "
+        f"**Verdict (averages over the {len(tasks)} tasks)**: source only {src:.2f}, target only "
         f"{tgt:.2f}; " + "; ".join(verdict) + ".",
     ]
     share = np.array([drain[t]["source_weight_share"] for t in tasks])
@@ -279,7 +307,7 @@ def report(acc: dict, chosen: dict, drain: dict, seeds: list[int], rounds: int, 
     per_seed = {m: np.mean([acc[m][t] for t in tasks], axis=0) for m in methods}
     lines += [
         "",
-        "Per-seed averages over the 12 tasks (seeds "
+        f"Per-seed averages over the {len(tasks)} tasks (seeds "
         + ", ".join(map(str, seeds))
         + "): "
         + "; ".join(
@@ -296,6 +324,10 @@ def report(acc: dict, chosen: dict, drain: dict, seeds: list[int], rounds: int, 
         "",
         "Generated by `python benchmarks/instance_amazon_tradaboost.py`.",
     ]
+    if not write:
+        print("\n".join(lines))
+        print("quick run: no report written")
+        return
     write_results(
         "instance_amazon_tradaboost",
         {

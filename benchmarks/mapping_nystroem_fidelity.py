@@ -36,12 +36,20 @@ run every ~210 s between them, one process alone every ~80 s)::
 
     python benchmarks/mapping_nystroem_fidelity.py
     python benchmarks/mapping_nystroem_fidelity.py --report-only
+    python benchmarks/mapping_nystroem_fidelity.py --quick  # seconds; writes nothing
+
+``--quick`` runs every part on M->U only, on the 300 + 300-image slice of
+``mapping_nystroem_accuracy.py --quick`` (k = 20, T = 3, 200 landmarks), with two
+landmark seeds per one-solve row, three bandwidths (x 0.99, 1, 1.01), three landmark
+draws, eigenvalue ranks 10, 50, 100 and a throw-away cache; it writes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,9 +57,9 @@ import numpy as np
 from scipy.stats import fisher_exact
 from sklearn.metrics.pairwise import rbf_kernel
 
-from _mapping_common import environment, write_results
+import mapping_nystroem_accuracy as accuracy_benchmark
+from _mapping_common import environment, quick_run, write_results
 from mapping_nystroem_accuracy import LAMBDA, N_LANDMARKS, TASKS, K, T
-from transferkit.datasets import load_task
 from transferkit.mapping import JDA, KernelFactor, median_heuristic_gamma
 
 CACHE = Path(__file__).resolve().parent / ".work" / "nystroem_fidelity"
@@ -68,7 +76,7 @@ EIGEN_RANKS = (10, 50, 100, 200)
 
 
 def _load(source: str, target: str):
-    Xs, ys, Xt, yt = load_task("mnist_usps", source, target)
+    Xs, ys, Xt, yt = accuracy_benchmark.load(source, target)
     pooled = np.vstack([Xs, Xt])
     pooled = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)  # as the adapter does
     return Xs, ys, Xt, yt, median_heuristic_gamma(pooled, random_state=0)
@@ -475,9 +483,9 @@ def _outcome_rates(payload: dict) -> list[str]:
     runs = np.array(exact + [v for vs in draws.values() for v in vs])
     low, high = runs[runs < UPPER_OUTCOME], runs[runs >= UPPER_OUTCOME]
     payload["outcome_rates"] = {"exact_factors": list(done), "exact": exact, "draws": draws}
-    clusters = f"{high.min():.2f} to {high.max():.2f} %"
-    if low.size:
-        clusters = f"{low.min():.2f} to {low.max():.2f} % and " + clusters
+    clusters = " and ".join(
+        f"{group.min():.2f} to {group.max():.2f} %" for group in (low, high) if group.size
+    )
     return [
         f"## 4. How often each ends in the upper outcome ({source}→{target})",
         "",
@@ -491,7 +499,8 @@ def _outcome_rates(payload: dict) -> list[str]:
         *(_rate_row(VARIANT_NAMES[a], v) for a, v in draws.items()),
         "",
         *(_same_gamma_line(VARIANT_NAMES[a], done[1.0], v) for a, v in draws.items()),
-        "- Treating the exact run's outcome as uncertain too (its spread over the 21 bandwidths):",
+        "- Treating the exact run's outcome as uncertain too (its spread over the "
+        f"{len(exact)} bandwidths):",
         *("  " + _loss_line(VARIANT_NAMES[a], exact, v) for a, v in draws.items()),
         "",
         "The bandwidth ensemble of exact and the landmark ensembles are not the same "
@@ -589,11 +598,33 @@ def report() -> None:
     write_results("mapping_nystroem_fidelity", payload, "\n".join(lines))
 
 
+def use_quick_settings() -> None:
+    """``--quick``: M->U slice, few seeds, bandwidths and draws, a temporary cache."""
+    global TASKS, K, T, N_LANDMARKS, STEP_SEEDS, SWEEP_FACTORS, SWEEP_SEEDS
+    global DRAW_SEEDS, EXACT_FACTORS, EIGEN_RANKS, CACHE
+    accuracy_benchmark.use_quick_settings()  # the slice of the data
+    TASKS, K, T, N_LANDMARKS = [DRAW_TASK], 20, 3, 200
+    STEP_SEEDS, SWEEP_FACTORS, SWEEP_SEEDS = (0, 1), (0.99, 1.0, 1.01), (0,)
+    DRAW_SEEDS, EXACT_FACTORS, EIGEN_RANKS = (0, 1, 2), (0.99, 1.0, 1.01), (10, 50, 100)
+    CACHE = Path(tempfile.mkdtemp(prefix="nystroem_fidelity_quick_"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker-share", default="0/1", help="i/k: run every k-th job")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="seconds; writes nothing")
     args = parser.parse_args()
+    if args.quick:
+        use_quick_settings()
+        quick_run()
+        try:
+            for job in jobs():
+                run_job(job)
+            report()
+        finally:
+            shutil.rmtree(CACHE, ignore_errors=True)
+        return
     CACHE.mkdir(parents=True, exist_ok=True)
     if not args.report_only:
         i, k = (int(p) for p in args.worker_share.split("/"))

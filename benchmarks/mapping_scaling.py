@@ -19,11 +19,13 @@ memory (``ru_maxrss``, including the interpreter and libraries) is its own:
 Usage::
 
     python benchmarks/mapping_scaling.py            # both parts (several minutes)
-    python benchmarks/mapping_scaling.py --quick    # small sizes only
+    python benchmarks/mapping_scaling.py --quick    # n = 1,000, 2 configurations; no files
 
 Every configuration's result is also stored under ``benchmarks/.work/scaling_cache``
 and reused by later runs (delete that folder to re-measure everything); configurations
-can be measured in parallel with ``--worker '<json spec>'``.
+can be measured in parallel with ``--worker '<json spec>'``. ``--quick`` runs the
+scaling part at n = 1,000 with 200 landmarks and T = 3 (exact TCA and plain-Nyström
+JDA, each in its own process), uses no cache, skips the accuracy part, writes nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,6 +57,9 @@ K_ACCURACY = 100
 LAMBDA = 0.1
 T = 10
 TIME_LIMIT_S = 3600
+#: ``--quick``: one size, fewer landmarks and JDA iterations.
+QUICK_SIZES, QUICK_LANDMARKS, QUICK_T = [1_000], 200, 3
+QUICK_RUNS = [("TCA", None), ("JDA", "nystroem")]
 
 
 def _digits_sample(n: int, seed: int):
@@ -85,6 +91,12 @@ def _build(method: str, approx: str | None, k: int, seed: int):
     if method == "TCA":
         return TCA(lambda_=LAMBDA, **common)
     return JDA(lambda_=LAMBDA, n_iter=T, **common)
+
+
+def use_quick_settings() -> None:
+    """``--quick``: fewer landmarks and JDA iterations (also for the fidelity benchmark)."""
+    global N_LANDMARKS, T
+    N_LANDMARKS, T = QUICK_LANDMARKS, QUICK_T
 
 
 def worker(spec: dict) -> dict:
@@ -129,12 +141,14 @@ def _cache_path(spec: dict) -> Path:
     return CACHE / (key.replace("/", "-") + ".json")
 
 
-def _run_child(spec: dict) -> dict:
+def _run_child(spec: dict, quick: bool = False) -> dict:
     """Run ``spec`` in a fresh process (or reuse the result a worker already measured)."""
     cached = _cache_path(spec)
-    if cached.exists():
+    if cached.exists() and not quick:
         return json.loads(cached.read_text())
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    if quick:
+        cmd.append("--quick")
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=TIME_LIMIT_S, check=False
@@ -209,7 +223,11 @@ def _plot(rows: list[dict], path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--quick", action="store_true", help="sizes up to 10,000 only")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="n = 1,000, 2 configurations, no accuracy part, no cache; writes nothing",
+    )
     parser.add_argument("--output", default="mapping_scaling")
     parser.add_argument(
         "--report-only",
@@ -217,20 +235,25 @@ def main(argv: list[str] | None = None) -> int:
         help="write the report from the configurations already measured (cache) only",
     )
     args = parser.parse_args(argv)
+    if args.quick:
+        use_quick_settings()
     if args.worker:
         spec = json.loads(args.worker)
         result = worker(spec)
-        CACHE.mkdir(parents=True, exist_ok=True)
-        _cache_path(spec).write_text(json.dumps(result))
+        if not args.quick:
+            CACHE.mkdir(parents=True, exist_ok=True)
+            _cache_path(spec).write_text(json.dumps(result))
         print(json.dumps(result))
         return 0
 
-    from _mapping_common import environment
+    from _mapping_common import environment, quick_run
     from transferkit.mapping import exact_kernel_bytes
 
     env = environment()
     # Most informative runs first; the report is rewritten after every run.
-    sizes = [n for n in SIZES if n <= 10_000] if args.quick else SIZES
+    sizes = QUICK_SIZES if args.quick else SIZES
+    if args.quick:
+        quick_run()
 
     def accuracy_specs(source: str, target: str) -> list[dict]:
         return [
@@ -260,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         specs += scaling_specs(n)
     specs += [s for s in first if s not in specs] + accuracy_specs("M", "U")
+    if args.quick:  # exact and plain Nyström (refined: mapping_nystroem_*.py --quick)
+        specs = [s for s in specs if s["data"] == "synthetic"]
+        specs = [s for s in specs if (s["method"], s["approx"]) in QUICK_RUNS]
     # Configurations already measured (cache) are reported first.
     specs.sort(key=lambda spec: not _cache_path(spec).exists())
     scaling: list[dict] = []
@@ -281,22 +307,33 @@ def main(argv: list[str] | None = None) -> int:
                     "exact_memory_estimate_gib": exact_kernel_bytes(n) / 2**30,
                 }
             else:
-                row = _run_child(spec)
+                row = _run_child(spec, args.quick)
         else:
-            row = _run_child(spec)
+            row = _run_child(spec, args.quick)
         (scaling if spec["data"] == "synthetic" else accuracy).append(row)
         print(row, flush=True)
+        if "error" in row and args.quick:
+            raise SystemExit(f"{spec} failed: {row['error']}")
         scaling.sort(key=lambda r: (r["n"], r["method"], r["approx"] or ""))
-        _report(scaling, accuracy, env, args.output)
+        if not args.quick:
+            _report(scaling, accuracy, env, args.output)
+    if args.quick:
+        _report(scaling, accuracy, env, args.output, quick=True)
     return 0
 
 
-def _report(scaling: list[dict], accuracy: list[dict], env: dict, output: str) -> None:
+def _report(
+    scaling: list[dict], accuracy: list[dict], env: dict, output: str, quick: bool = False
+) -> None:
     from _mapping_common import RESULTS, write_results
 
     png = RESULTS / f"{output}.png"
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    _plot(scaling, png)
+    if quick:  # the plot is drawn (and thrown away) all the same
+        with tempfile.TemporaryDirectory() as tmp:
+            _plot(scaling, Path(tmp) / png.name)
+    else:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        _plot(scaling, png)
     lines = [
         "# TCA / JDA scaling: exact RBF kernel vs Nyström landmarks",
         "",

@@ -13,10 +13,15 @@ Results are cached per run in ``benchmarks/.work/scaling_fidelity/``.
 Usage::
 
     python benchmarks/mapping_scaling_fidelity.py
+    python benchmarks/mapping_scaling_fidelity.py --quick  # n = 1,000, one seed; no files
+
+``--quick`` runs the same three kinds of run at n = 1,000 with landmark seed 0 only, 200
+landmarks and T = 3, without the cache, and writes nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -24,17 +29,18 @@ from pathlib import Path
 import numpy as np
 from sklearn.neighbors import KNeighborsClassifier
 
-from _mapping_common import environment, write_results
-from mapping_scaling import K_SCALING, LAMBDA, N_LANDMARKS, VARIANT_NAMES, T, _build, _digits_sample
+import mapping_scaling as scaling
+from _mapping_common import environment, quick_run, write_results
+from mapping_scaling import K_SCALING, LAMBDA, VARIANT_NAMES, _build, _digits_sample
 
 N = 10_000
 SEEDS = (0, 1, 2)
 CACHE = Path(__file__).resolve().parent / ".work" / "scaling_fidelity"
 
 
-def run(approx: str | None, seed: int) -> dict:
+def run(approx: str | None, seed: int, cache: bool = True) -> dict:
     path = CACHE / f"{approx}_{seed}.json"
-    if path.exists():
+    if cache and path.exists():
         return json.loads(path.read_text())
     Xs, ys, Xt, yt = _digits_sample(N, seed=0)
     adapter = _build("JDA", approx, K_SCALING, seed)
@@ -50,24 +56,40 @@ def run(approx: str | None, seed: int) -> dict:
         "accuracy": accuracy,
         "wall_s": time.perf_counter() - start,
     }
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result))
+    if cache:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result))
     print(result, flush=True)
     return result
 
 
-def main() -> None:
-    runs = [run(approx, seed) for approx in ("nystroem", "nystroem_power") for seed in SEEDS]
-    runs.append(run(None, 0))
+def main(argv: list[str] | None = None) -> None:
+    global N, SEEDS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="n = 1,000, seed 0, no cache; writes nothing"
+    )
+    quick = parser.parse_args(argv).quick
+    if quick:
+        N, SEEDS = 1_000, (0,)
+        scaling.use_quick_settings()
+        quick_run()
+    runs = [
+        run(approx, seed, cache=not quick)
+        for approx in ("nystroem", "nystroem_power")
+        for seed in SEEDS
+    ]
+    runs.append(run(None, 0, cache=not quick))
     exact = runs[-1]
     lines = [
         f"# JDA at n = {N:,}: exact vs plain and refined Nyström",
         "",
         "Produced by `python benchmarks/mapping_scaling_fidelity.py` (protocol in its "
         f"docstring): resampled MNIST/USPS digits, RBF (median heuristic), k = {K_SCALING}, "
-        f"λ = {LAMBDA}, T = {T}, {N_LANDMARKS} landmarks. Pseudo-label accuracy (%) after "
-        "each solve, and the final 1-NN accuracy on the adapted features (run times are "
-        "in the JSON file; this file is about fidelity, `mapping_scaling.md` about time).",
+        f"λ = {LAMBDA}, T = {scaling.T}, {scaling.N_LANDMARKS} landmarks. Pseudo-label "
+        "accuracy (%) after each solve, and the final 1-NN accuracy on the adapted "
+        "features (run times are in the JSON file; this file is about fidelity, "
+        "`mapping_scaling.md` about time).",
         "",
         f"Environment: `{environment()}`",
         "",
