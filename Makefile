@@ -22,8 +22,9 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# One BLAS/torch thread: on a shared or small machine extra threads only spin.
 demo: $(STAMP)
-	$(BIN)/transferkit demo
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/transferkit demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -62,7 +62,16 @@ def demo(
         )
         deep = False
     total = 15 if deep else 14
-    with Progress(*progress_columns(), console=Console(stderr=True), transient=True) as bar:
+    from threadpoolctl import threadpool_limits
+
+    if deep:
+        import torch
+
+        torch.set_num_threads(1)  # this command's process only: small models, shared CPUs
+    with (
+        threadpool_limits(limits=1),
+        Progress(*progress_columns(), console=Console(stderr=True), transient=True) as bar,
+    ):
         job = bar.add_task("preparing the data", total=total)
 
         def step(text: str) -> None:
