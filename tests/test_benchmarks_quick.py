@@ -44,6 +44,7 @@ QUICK = [
     "metrics_correlation",
     "metrics_mmd_scale",
     "multisource",
+    "multisource_deep",
     "nilm_cross_country",
     "negative_guard",
     "nilm_encodings",

@@ -202,6 +202,7 @@ def test_fit_is_reproducible_and_leaves_global_random_state_alone(rng):
     dev = a.selection_scores_["dev"]
     assert a.selected_epoch_ == max(i for i, v in enumerate(dev) if v == min(dev))
     kept = a.predict_proba(Xt), a.source_weights_.copy()
+    assert a.n_epochs_recorded_ == 3
     a.use_epoch(0).use_epoch(a.selected_epoch_)
     np.testing.assert_array_equal(kept[0], a.predict_proba(Xt))
     np.testing.assert_array_equal(kept[1], a.source_weights_)

@@ -591,6 +591,11 @@ class M3SDA(BaseTransferClassifier):
         self._set_epoch_attributes(int(epoch))
         return self
 
+    @property
+    def n_epochs_recorded_(self) -> int:
+        """Number of epochs whose weights :meth:`use_epoch` can load."""
+        return len(self._epoch_states)
+
     @torch.no_grad()
     def embed(self, X: Any) -> np.ndarray:
         """The learned features :math:`G(x)` (the space the moments are matched in)."""
