@@ -328,8 +328,12 @@ class M3SDA(BaseTransferClassifier):
     features : int, default=500
         Bottleneck width of LeNet.
     dropout : float, default=0.5
-    trade_off : float, default=1.0
-        :math:`\lambda`; 0 trains the per-source classifiers without alignment.
+    trade_off : float, default=0.01
+        :math:`\lambda`; 0 trains the per-source classifiers without alignment. The
+        moment term of unbounded ReLU features can grow instead of shrinking when
+        :math:`\lambda` is large (1 diverged and 0.1 was unstable on Office-Caltech
+        SURF with the default MLP and learning rate; 0.01 was stable on SURF and Amazon
+        reviews, see ``benchmarks/results/multisource_deep.md``).
     n_moments : int, default=2
         :math:`K`.
     central : bool, default=False
@@ -416,7 +420,7 @@ class M3SDA(BaseTransferClassifier):
         hidden: Sequence[int] = (256,),
         features: int = 500,
         dropout: float = 0.5,
-        trade_off: float = 1.0,
+        trade_off: float = 0.01,
         n_moments: int = 2,
         central: bool = False,
         combination: str = "moment",
