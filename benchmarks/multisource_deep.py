@@ -381,6 +381,16 @@ def main() -> None:
     parser.add_argument(
         "--diagnose", action="store_true", help="seed 0, two tasks: alignment vs classes"
     )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=list(DATASETS),
+        default=list(DATASETS),
+        help="run only these data sets (the report covers every row of the JSON)",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="rebuild the report from the JSON"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.output.mkdir(parents=True, exist_ok=True)
@@ -396,6 +406,8 @@ def main() -> None:
     cache: dict = {}
     for seed in seeds:  # every task once per seed, so that a partial run covers all tasks
         for dataset, domains in DATASETS.items():
+            if args.report_only or dataset not in args.datasets:
+                continue
             if args.quick and dataset != "office_caltech10_surf":
                 continue
             if dataset not in cache:
