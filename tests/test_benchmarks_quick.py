@@ -24,6 +24,7 @@ QUICK = [
     "deep_tables",
     "deep_throughput",
     "determinism",
+    "federated_finetune",
     "finetune_mnist_usps",
     "finetune_plaid_vi",
     "ftl_cost",
