@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.federated.ftl._problem import make_problem
 
 from transferkit.federated.ftl import LocalChannel, PartyA, PartyB, PartyUnreachableError
 from transferkit.federated.ftl.grpc_transport import GrpcChannel, make_certificate, serve
+
+from ._problem import make_problem
 
 KW = dict(hidden_dim=3, gamma=0.5, lam=0.01, learning_rate=0.2)
 ROOT = Path(__file__).resolve().parents[3]

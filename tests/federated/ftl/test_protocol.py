@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from tests.federated.ftl._problem import make_problem
 
 from transferkit.federated.ftl import (
     FTLProtocolError,
@@ -15,6 +14,8 @@ from transferkit.federated.ftl import (
 )
 from transferkit.federated.ftl.objective import signed_labels
 from transferkit.federated.ftl.protocol import align_overlap
+
+from ._problem import make_problem
 
 KW = dict(hidden_dim=3, gamma=0.5, lam=0.01, learning_rate=0.2)
 

@@ -14,12 +14,13 @@ import struct
 
 import numpy as np
 import pytest
-from tests.federated.ftl._problem import make_problem
 
 from transferkit.federated.ftl import LocalChannel, PartyA, PartyB, with_bias
 from transferkit.federated.ftl.crypto.paillier import MASK_BITS
 from transferkit.federated.ftl.messages import KINDS, decode, payload_from_bytes
 from transferkit.federated.ftl.objective import signed_labels
+
+from ._problem import make_problem
 
 KW = dict(hidden_dim=3, gamma=0.5, lam=0.01, learning_rate=0.2)
 CONTROL_FIELDS = {"config", "overlap_digest", "round", "n_scored", "reason"}
