@@ -1,5 +1,5 @@
 # transferkit: the two set-up commands of the README.
-#   make demo  -> creates .venv, installs transferkit, runs `transferkit demo`
+#   make demo  -> creates .venv, installs transferkit with [torch,report], runs `transferkit demo`
 #   make test  -> creates .venv, installs transferkit with test tools, runs lint + the full suite
 # Both install the exact tested versions of constraints.txt. `make test` installs every extra
 # the suite uses (torch, qp, federated, nilm, report) and the dev tools. [federated] brings
@@ -10,7 +10,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 TEST_EXTRAS := torch,qp,federated,nilm,report,dev
+# The demo needs only torch (its DANN row) and matplotlib (its report): a lighter install.
+DEMO_EXTRAS := torch,report
 
 .PHONY: demo test lint install bench clean
 
@@ -22,8 +25,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+$(DEMO_STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$(DEMO_EXTRAS)]"
+	touch $(DEMO_STAMP)
+
 # One BLAS/torch thread: on a shared or small machine extra threads only spin.
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/transferkit demo
 
 lint: $(STAMP)
