@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from transferkit import TransferKitInputError
+from transferkit import InvalidParameterError, TransferKitInputError
 from transferkit.deep import CDAN, DAN, DANN, TADA, DeepCORAL, DeepSourceOnly
 
 FAST = dict(hidden=(16,), epochs=2, batch_size=16, discriminator_hidden=(16,), dropout=0.0)
@@ -141,3 +141,49 @@ def test_tada_on_pretrained_efficientnet_lite0(rng):
     clf.fit(X, y, X_target=X)
     assert clf.predict_proba(X).shape == (8, 2)
     assert len(clf.history_["local"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"network": "resnet9000"}, r"'network' parameter of DANN.*'lenet'.*small_cnn"),
+        ({"network": 3}, r"'network' parameter of DANN"),
+        ({"image_shape": (16, 16)}, r"'image_shape' parameter of DANN.*\(channels, height"),
+        ({"image_shape": (1, 0, 16)}, r"'image_shape' parameter of DANN"),
+        ({"hidden": ()}, r"'hidden' parameter of DANN"),
+        ({"discriminator_hidden": [8, "x"]}, r"'discriminator_hidden' parameter"),
+        ({"selection": "oracle"}, r"'selection' parameter of DANN.*'dev'"),
+        ({"selection": "dev", "val_fraction": 0.0}, r"val_fraction > 0"),
+        ({"dropout": 1.0}, r"'dropout' parameter of DANN"),
+        ({"momentum": 1.5}, r"'momentum' parameter of DANN"),
+        ({"lr_annealing": "yes"}, r"'lr_annealing' parameter of DANN"),
+        ({"device": 0}, r"'device' parameter of DANN"),
+        ({"random_state": 2**31}, r"'random_state' parameter of DANN"),
+    ],
+)
+def test_bad_parameters_are_named_before_any_work(params, match, rng):
+    Xs, ys = _blobs(rng)
+    clf = DANN(**dict(FAST, **params))
+    with pytest.raises(InvalidParameterError, match=match):
+        clf.fit(Xs, ys, X_target=Xs)
+    assert not hasattr(clf, "n_features_in_")
+
+
+def test_extra_parameters_of_each_method_have_rules(rng):
+    Xs, ys = _blobs(rng)
+    cases = [
+        (DAN(mmd_estimator="quadratic"), "mmd_estimator"),
+        (CDAN(randomized="auto"), "randomized"),
+        (CDAN(entropy_conditioning=None), "entropy_conditioning"),
+        (TADA(region_hidden=0), "region_hidden"),
+        (TADA(entropy_weight=-0.1), "entropy_weight"),
+    ]
+    for clf, name in cases:
+        with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of"):
+            clf.fit(Xs, ys, X_target=Xs)
+
+
+def test_parameters_after_the_network_are_keyword_only():
+    with pytest.raises(TypeError):
+        DANN("mlp", (1, 16, 16))  # type: ignore[misc]
+    assert DANN("mlp").network == "mlp"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from transferkit import LabelError
+from transferkit import InvalidParameterError, LabelError
 from transferkit.finetune import FineTuneClassifier
 
 
@@ -126,3 +126,25 @@ def test_checkpoint_dir_that_is_a_file_is_refused(tmp_path, rng):
     f.write_text("x")
     with pytest.raises(ValueError, match=r"checkpoint_dir=.* is a file"):
         _tiny(checkpoint_dir=str(f)).fit(X, y, X_target=X, y_target=y)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"backbone": "resnet9000"}, r"'backbone' parameter of FineTuneClassifier.*small_cnn"),
+        ({"image_shape": (8, 8)}, r"'image_shape' parameter.*\(channels, height"),
+        ({"policy": "everything"}, r"'policy' parameter of FineTuneClassifier.*'last_k'"),
+        ({"regularizer": "l1"}, r"'regularizer' parameter of FineTuneClassifier.*'l2sp'"),
+        ({"pretrain_epochs": -1}, r"'pretrain_epochs' parameter"),
+        ({"augment_shift": 1.5}, r"'augment_shift' parameter"),
+        ({"backbone_kwargs": [("widths", (4,))]}, r"'backbone_kwargs' parameter"),
+        ({"random_state": -3}, r"'random_state' parameter of FineTuneClassifier"),
+    ],
+)
+def test_bad_parameters_are_named_before_any_work(params, match, rng):
+    X = rng.random((20, 256))
+    y = np.arange(20) % 2
+    clf = _tiny(**params)
+    with pytest.raises(InvalidParameterError, match=match):
+        clf.fit(X, y, X_target=X, y_target=y)
+    assert not hasattr(clf, "n_features_in_")

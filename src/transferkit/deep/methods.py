@@ -15,14 +15,22 @@ it as an upper bound.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from transferkit._validation import TransferKitInputError, check_option, check_positive
+from transferkit._validation import (
+    Interval,
+    InvalidParameterError,
+    SequenceOf,
+    StrOptions,
+    TransferKitInputError,
+)
 from transferkit.base import BaseTransferClassifier
 from transferkit.deep.attention import TransferableGlobalAttention, TransferableLocalAttention
 from transferkit.deep.losses import (
@@ -39,6 +47,9 @@ from transferkit.engine import AnnealedLR, DomainBatches, Engine
 from transferkit.engine.data import TensorSource
 
 __all__ = ["CDAN", "DAN", "DANN", "DeepCORAL", "DeepSourceOnly", "TADA"]
+
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+_NETWORK_NAMES = ("auto", "lenet", "mlp")
 
 
 class _DeepAdaptation(BaseTransferClassifier):
@@ -61,9 +72,32 @@ class _DeepAdaptation(BaseTransferClassifier):
     _requires_target = True
     _max_sources: int | None = None
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "network": [str, AdaptationNet, callable],
+        "image_shape": [SequenceOf(_POSITIVE_INT), None],
+        "hidden": [SequenceOf(_POSITIVE_INT)],
+        "features": [_POSITIVE_INT],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "epochs": [_POSITIVE_INT],
+        "batch_size": [_POSITIVE_INT],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_annealing": ["boolean"],
+        "trade_off": [Interval(Real, 0, None, closed="left")],
+        "discriminator_hidden": [SequenceOf(_POSITIVE_INT)],
+        "selection": [StrOptions(set(CRITERIA)), None],
+        "val_fraction": [Interval(Real, 0, 1, closed="left")],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "device": [str, torch.device, None],
+        "random_state": [Interval(Integral, 0, 2**31 - 1, closed="both")],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         network: Any = "auto",
+        *,
         image_shape: Sequence[int] | None = None,
         hidden: Sequence[int] = (256,),
         features: int = 500,
@@ -159,28 +193,30 @@ class _DeepAdaptation(BaseTransferClassifier):
         return DomainDiscriminator(width, tuple(self.discriminator_hidden), dropout=0.5)
 
     # ------------------------------------------------------------------ contract
-    def _check_params(self) -> None:
-        check_positive("epochs", self.epochs, integer=True)
-        check_positive("batch_size", self.batch_size, integer=True)
-        check_positive("lr", self.lr)
-        check_positive("momentum", self.momentum, strict=False)
-        check_positive("weight_decay", self.weight_decay, strict=False)
-        check_positive("trade_off", self.trade_off, strict=False)
-        if self.selection is not None:
-            check_option("selection", self.selection, tuple(CRITERIA))
-        if not 0.0 <= float(self.val_fraction) < 1.0:
-            raise TransferKitInputError(
-                f"val_fraction must be in [0, 1); got {self.val_fraction!r}."
+    def _validate_params(self) -> None:
+        """The rules of ``_parameter_constraints``, then the ones that tie parameters."""
+        super()._validate_params()
+        name = type(self).__name__
+        net = self.network
+        if isinstance(net, str) and net not in _NETWORK_NAMES:
+            from transferkit.finetune.backbones import available_backbones
+
+            if net not in available_backbones():
+                raise InvalidParameterError(
+                    f"The 'network' parameter of {name} must be one of "
+                    f"{', '.join(map(repr, _NETWORK_NAMES))}, a finetune backbone name "
+                    f"({', '.join(map(repr, available_backbones()))}), an AdaptationNet or a "
+                    f"callable (n_features, n_classes) -> AdaptationNet. Got {net!r} instead."
+                )
+        if self.image_shape is not None and len(self.image_shape) != 3:
+            raise InvalidParameterError(
+                f"The 'image_shape' parameter of {name} must be (channels, height, width). "
+                f"Got {self.image_shape!r} instead."
             )
         if self.selection in ("iwcv", "dev") and float(self.val_fraction) <= 0:
-            raise TransferKitInputError(
+            raise InvalidParameterError(
                 f"selection={self.selection!r} scores held-out source samples: give "
                 "val_fraction > 0, or choose selection='snd', 'entropy' or None."
-            )
-        rs = self.random_state
-        if isinstance(rs, bool) or not isinstance(rs, int | np.integer) or not 0 <= rs < 2**31:
-            raise TransferKitInputError(
-                f"random_state must be an integer in [0, 2**31); got {rs!r}."
             )
 
     def _settings(self) -> dict[str, Any]:
@@ -190,7 +226,6 @@ class _DeepAdaptation(BaseTransferClassifier):
         return params
 
     def _fit(self, data: Any) -> None:
-        self._check_params()
         rs = int(self.random_state)
         n_classes = len(self.classes_)
         Xs = self._inputs(data.X)
@@ -415,6 +450,10 @@ class DAN(_DeepAdaptation):
     _method = "dan"
 
     _extra_params = ("mmd_estimator",)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_DeepAdaptation._parameter_constraints,
+        "mmd_estimator": [StrOptions({"linear", "unbiased"})],
+    }
 
     def __init__(self, *, mmd_estimator: str = "linear", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -457,6 +496,12 @@ class CDAN(_DeepAdaptation):
     _method = "cdan"
 
     _extra_params = ("entropy_conditioning", "randomized", "randomized_dim")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_DeepAdaptation._parameter_constraints,
+        "entropy_conditioning": ["boolean"],
+        "randomized": ["boolean", None],
+        "randomized_dim": [_POSITIVE_INT],
+    }
 
     def __init__(
         self,
@@ -512,6 +557,11 @@ class TADA(_DeepAdaptation):
     _max_sources = 1
 
     _extra_params = ("entropy_weight", "region_hidden")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_DeepAdaptation._parameter_constraints,
+        "entropy_weight": [Interval(Real, 0, None, closed="left")],
+        "region_hidden": [_POSITIVE_INT],
+    }
 
     def __init__(
         self,
@@ -526,7 +576,6 @@ class TADA(_DeepAdaptation):
         self.region_hidden = region_hidden
 
     def _step_kwargs(self) -> dict[str, Any]:
-        check_positive("entropy_weight", self.entropy_weight, strict=False)
         return {"entropy_weight": float(self.entropy_weight)}
 
     def _transfer_loss(self, net, n_classes, generator):

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
 from transferkit._validation import (
+    Interval,
+    InvalidParameterError,
     LabelError,
+    SequenceOf,
+    StrOptions,
     TransferKitInputError,
     ValidatedDomains,
-    check_positive,
 )
 from transferkit.base import BaseTransferClassifier
-from transferkit.finetune.backbones import load_backbone
-from transferkit.finetune.policies import TransferNet
+from transferkit.finetune.backbones import available_backbones, load_backbone
+from transferkit.finetune.policies import _NAMED as POLICY_NAMES
+from transferkit.finetune.policies import FineTunePolicy, TransferNet
+from transferkit.finetune.regularizers import Regularizer
 from transferkit.finetune.trainer import predict_logits, train_net
 from transferkit.finetune.transforms import as_images, imagenet_scale, resize, to_rgb
 
 __all__ = ["FineTuneClassifier"]
+
+_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
+_NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
+_POSITIVE = Interval(Real, 0, None, closed="neither")
 
 
 class FineTuneClassifier(BaseTransferClassifier):
@@ -110,9 +121,35 @@ class FineTuneClassifier(BaseTransferClassifier):
     _requires_target = True
     _requires_target_labels = True
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "backbone": [str],
+        "image_shape": [SequenceOf(_POSITIVE_INT)],
+        "backbone_kwargs": [dict, None],
+        "pretrained": ["boolean"],
+        "imagenet_input": ["boolean"],
+        "input_max": [_POSITIVE],
+        "resize_to": [_POSITIVE_INT, None],
+        "policy": [StrOptions(set(POLICY_NAMES)), FineTunePolicy],
+        "regularizer": [StrOptions({"l2sp", "bss"}), Regularizer, None],
+        "pretrain_epochs": [_NON_NEGATIVE_INT],
+        "epochs": [_POSITIVE_INT],
+        "pretrain_lr": [_POSITIVE],
+        "lr": [_POSITIVE],
+        "batch_size": [_POSITIVE_INT],
+        "val_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [_POSITIVE_INT],
+        "augment_shift": [_NON_NEGATIVE_INT],
+        "reset_head": ["boolean"],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "device": [str, torch.device, None],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both")],
+        "verbose": ["verbose"],
+    }
+
     def __init__(
         self,
         backbone: str = "small_cnn",
+        *,
         image_shape: Sequence[int] = (1, 16, 16),
         backbone_kwargs: dict | None = None,
         pretrained: bool = False,
@@ -158,6 +195,21 @@ class FineTuneClassifier(BaseTransferClassifier):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _validate_params(self) -> None:
+        """The rules of ``_parameter_constraints``, then the backbone name and image shape."""
+        super()._validate_params()
+        if self.backbone not in available_backbones():
+            raise InvalidParameterError(
+                "The 'backbone' parameter of FineTuneClassifier must be a registered "
+                f"backbone name ({', '.join(map(repr, available_backbones()))}). "
+                f"Got {self.backbone!r} instead."
+            )
+        if len(self.image_shape) != 3:
+            raise InvalidParameterError(
+                "The 'image_shape' parameter of FineTuneClassifier must be "
+                f"(channels, height, width). Got {self.image_shape!r} instead."
+            )
+
     # ------------------------------------------------------------------ helpers
     def _transform(self, x: torch.Tensor) -> torch.Tensor:
         if self.resize_to is not None:
@@ -189,13 +241,7 @@ class FineTuneClassifier(BaseTransferClassifier):
 
     # ------------------------------------------------------------------ contract
     def _fit(self, data: ValidatedDomains) -> None:
-        check_positive("pretrain_epochs", self.pretrain_epochs, strict=False, integer=True)
-        rs = self.random_state
-        if isinstance(rs, bool) or not isinstance(rs, int | np.integer) or not 0 <= rs < 2**32:
-            raise TransferKitInputError(
-                f"random_state must be an integer in [0, 2**32); got {rs!r}."
-            )
-        rs = int(rs)
+        rs = int(self.random_state)
         mask = data.target_labelled
         if not np.any(mask):
             raise LabelError(
