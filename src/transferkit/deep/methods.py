@@ -45,6 +45,7 @@ from transferkit.deep.selection import CRITERIA, EpochSelection
 from transferkit.deep.step import AdaptationStep
 from transferkit.engine import AnnealedLR, DomainBatches, Engine
 from transferkit.engine.data import TensorSource
+from transferkit.engine.inputs import TorchInputMixin
 
 __all__ = ["CDAN", "DAN", "DANN", "DeepCORAL", "DeepSourceOnly", "TADA"]
 
@@ -52,7 +53,7 @@ _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 _NETWORK_NAMES = ("auto", "lenet", "mlp")
 
 
-class _DeepAdaptation(BaseTransferClassifier):
+class _DeepAdaptation(TorchInputMixin, BaseTransferClassifier):
     """Shared plumbing: network, engine, selection. Subclasses set ``_method``.
 
     Subclasses with extra hyper-parameters take them as keywords and list them in

@@ -21,6 +21,7 @@ from transferkit._validation import (
     ValidatedDomains,
 )
 from transferkit.base import BaseTransferClassifier
+from transferkit.engine.inputs import TorchInputMixin
 from transferkit.finetune.backbones import available_backbones, load_backbone
 from transferkit.finetune.policies import _NAMED as POLICY_NAMES
 from transferkit.finetune.policies import FineTunePolicy, TransferNet
@@ -35,7 +36,7 @@ _NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
 _POSITIVE = Interval(Real, 0, None, closed="neither")
 
 
-class FineTuneClassifier(BaseTransferClassifier):
+class FineTuneClassifier(TorchInputMixin, BaseTransferClassifier):
     r"""Model-parameter transfer: train a network on the source, re-train it on few target labels.
 
     Stage 1 (skipped when ``pretrain_epochs=0``) minimises the cross-entropy on the
