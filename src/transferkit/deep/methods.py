@@ -263,6 +263,8 @@ class _DeepAdaptation(TorchInputMixin, BaseTransferClassifier):
             momentum=float(self.momentum),
             weight_decay=float(self.weight_decay),
             nesterov=float(self.momentum) > 0,
+            # one fused kernel for all parameters (CPU and CUDA): the same update, faster
+            fused=torch.device(self.device or "cpu").type in ("cpu", "cuda") or None,
         )
         sel_train = tr[
             torch.randperm(tr.numel(), generator=torch.Generator().manual_seed(rs + 9))[:1000]

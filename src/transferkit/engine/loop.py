@@ -318,7 +318,8 @@ class Engine:
         devices = [device.index or 0] if device.type == "cuda" else []
         self._devices = devices
         with torch.random.fork_rng(devices=devices):
-            key = self._key(step, data, optimizer)
+            # The key hashes the data and the weights: only a checkpoint needs it.
+            key = self._key(step, data, optimizer) if self.checkpoint_path is not None else ""
             start = self._try_resume(step, optimizer, callbacks, state, key)
             try:
                 for cb in callbacks:
