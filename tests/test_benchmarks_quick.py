@@ -20,6 +20,7 @@ SCRIPTS = sorted(p for p in (ROOT / "benchmarks").glob("*.py") if not p.name.sta
 QUICK = [
     "coral_c_sensitivity",
     "core_methods",
+    "deep_ddp",
     "deep_digits",
     "deep_tables",
     "deep_throughput",
