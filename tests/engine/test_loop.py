@@ -222,3 +222,17 @@ def test_early_stopping_restores_the_best_epoch():
     )
     assert es.stopped_early and es.best_epoch == 1 and max(snaps) == 3
     _assert_identical(snaps[1], _params(step))
+
+
+def test_without_a_checkpoint_the_data_is_never_hashed(monkeypatch):
+    X, y, Xt = toy(n=20)
+    data = DomainBatches(as_source(X, y), as_source(Xt), batch_size=8)
+
+    def refuse():
+        raise AssertionError("the data was hashed although no checkpoint is written")
+
+    monkeypatch.setattr(data, "fingerprint", refuse)
+    step = EntropyStep()
+    opt = torch.optim.SGD(step.parameters(), lr=0.05)
+    state = Engine(2, random_state=0).fit(step, data, opt)
+    assert len(state.history["loss"]) == 2
