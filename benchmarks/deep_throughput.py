@@ -249,13 +249,21 @@ def main(argv: list[str] | None = None) -> None:
                         f"{row['usps_accuracy']:.3f}",
                         flush=True,
                     )
+                report(args, codes, rows, final=False)  # an interrupted run keeps its rounds
     finally:
         torch.set_num_threads(threads_before)
 
+    report(args, codes, rows, final=True)
+
+
+def report(args, codes, rows, final: bool) -> None:
+    """Write the tables of what has been measured so far (after every round)."""
     lines = []
     ratios: dict[str, dict[str, float]] = {}
     for threads in args.threads:
         sub = [r for r in rows if r["threads"] == threads]
+        if not sub:
+            continue
         for name in codes:
             mine = [r for r in sub if r["code"] == name]
             ours = [r for r in sub if r["code"] == "transferkit"]
@@ -285,6 +293,8 @@ def main(argv: list[str] | None = None) -> None:
                 f"| {acc:.3f} |"
             )
     table = "\n".join(lines)
+    done = {t: len({r["round"] for r in rows if r["threads"] == t}) for t in args.threads}
+    finished = "; ".join(f"{t} thread(s): {n} of {args.rounds}" for t, n in done.items())
     md = f"""# DANN training throughput on CPU: transferkit vs TLlib and skada (same network)
 
 Produced by `benchmarks/deep_throughput.py` ({args.rounds} interleaved rounds of
@@ -297,11 +307,13 @@ initial weights in every code; see the script's docstring for what each side run
 |---|---|---|---|---|---|
 {table}
 
-Ratios: the median over rounds of ours / theirs, each pair run back to back in the same
-process. Samples per CPU-second count the CPU time of this process only (all its
-threads), which other users' load disturbs far less than the wall-clock.
+Rounds finished: {finished}. Ratios: the median over rounds of ours / theirs, each pair
+run back to back in the same process. Samples per CPU-second count the CPU time of this
+process only (all its threads), which other users' load disturbs far less than the
+wall-clock.
 """
-    print(md)
+    if final:
+        print(md)
     if not args.quick:
         write_markdown("deep_throughput", md)
         write_json(
