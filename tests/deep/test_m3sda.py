@@ -230,3 +230,20 @@ def test_lenet_on_images(rng):
     clf = M3SDA(**FAST, image_shape=(1, 8, 8), features=16, random_state=0)
     clf.fit(X, y, X_target=rng.normal(size=(40, 64)), sample_domain=ids)
     assert clf.predict(X[:5]).shape == (5,) and clf.embed(X[:3]).shape == (3, 16)
+
+
+def test_tensors_and_datasets_give_the_same_model_as_arrays(rng):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    X, y, ids = _sources(rng, 2)
+    Xt = rng.normal(size=(80, 5))
+    ref = M3SDA(**FAST, random_state=1).fit(X, y, X_target=Xt, sample_domain=ids)
+    source = TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    target = DataLoader(TensorDataset(torch.as_tensor(Xt)), batch_size=16)
+    clf = M3SDA(**FAST, random_state=1).fit(
+        source, X_target=target, sample_domain=torch.as_tensor(ids)
+    )
+    np.testing.assert_allclose(clf.predict_proba(target), ref.predict_proba(Xt), rtol=1e-6)
+    assert clf.score(TensorDataset(torch.as_tensor(Xt), torch.as_tensor(Xt[:, 0] > 0))) == (
+        ref.score(Xt, (Xt[:, 0] > 0).astype(int))
+    )

@@ -34,6 +34,7 @@ from transferkit.deep.networks import lenet, mlp
 from transferkit.deep.selection import CRITERIA, EpochSelection
 from transferkit.engine import AnnealedLR, Batch, Callback, DomainBatches, Engine, TrainStep
 from transferkit.engine.data import TensorSource
+from transferkit.engine.inputs import TorchInputMixin
 
 __all__ = ["M3SDA", "M3SDANet", "M3SDAStep", "moment_distance", "moment_vectors"]
 
@@ -269,7 +270,7 @@ def source_weights(distances: torch.Tensor, combination: str = "moment") -> torc
 _POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 
 
-class M3SDA(BaseTransferClassifier):
+class M3SDA(TorchInputMixin, BaseTransferClassifier):
     r"""Moment matching for multi-source domain adaptation (Peng et al., ICCV 2019).
 
     One feature extractor :math:`G` is shared by the :math:`N` labelled sources
