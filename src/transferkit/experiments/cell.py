@@ -1,0 +1,172 @@
+"""One cell: select the hyper-parameters, fit, predict the target, record everything.
+
+This is the only place a cell is run, by ``transferkit run`` and ``transferkit bench``
+alike, sequentially or on a Ray worker. A failing method never raises: the cell is
+recorded with ``status="error"``, its error type and message (``KeyboardInterrupt``
+still stops the run).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from transferkit._validation import TransferKitInputError
+
+__all__ = ["CellResult", "jsonable", "run_cell"]
+
+
+@dataclass
+class CellResult:
+    """The outcome of one (task, method, seed) cell.
+
+    ``accuracy`` is the target accuracy in %; ``fit_seconds`` the wall time of ``fit``
+    of the selected configuration (selection time is in ``selection_seconds``);
+    memory figures are described in :mod:`transferkit.bench._measure`. ``params`` holds
+    the fixed parameters of the cell and those the selection rule chose; a failed cell
+    has ``error_type`` (the exception class) and ``error`` (``"Type: message"``).
+    """
+
+    task: str
+    method: str
+    seed: int
+    status: str
+    accuracy: float | None = None
+    fit_seconds: float | None = None
+    predict_seconds: float | None = None
+    peak_traced_bytes: int | None = None
+    peak_rss_delta_bytes: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+    finished_at: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """``(task, method, seed)``."""
+        return (self.task, self.method, self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON cell of a results file."""
+        return asdict(self)
+
+
+def now() -> str:
+    """The current UTC time, ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with NumPy scalars, tuples and unknown objects made JSON-friendly."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return repr(value)
+
+
+def run_cell(
+    task_name: str,
+    data: tuple[np.ndarray, ...],
+    method: Any,
+    seed: int,
+    select: str,
+    memory: str,
+    fixed_params: dict[str, Any] | None = None,
+) -> CellResult:
+    """Run one cell of ``method`` (a :class:`~transferkit.bench.MethodSpec`) on ``data``.
+
+    ``data`` is ``(Xs, ys, Xt, yt)`` or, with several source domains, ``(Xs, ys, Xt, yt,
+    sample_domain)``: the ids reach ``fit`` and the selectors. The selector named
+    ``select`` chooses among the method's ``param_grid`` (target labels only reach it
+    when it declares ``uses_target_labels``, i.e. ``oracle``).
+    """
+    from transferkit.bench._measure import measure
+    from transferkit.bench.selection import (
+        SelectorInput,
+        candidate_params,
+        get_selector,
+        run_selector,
+    )
+
+    Xs, ys, Xt, yt = data[:4]
+    sample_domain = data[4] if len(data) > 4 else None
+    domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
+    fixed = dict(fixed_params or {})
+    selection: dict[str, Any] = {"selector": select}
+    try:
+        selector = get_selector(select)
+        candidates = candidate_params(method)
+        if select == "none" or candidates == [{}]:
+            params: dict[str, Any] = {}
+            if select != "none":
+                selection["note"] = "method has no param_grid: defaults used"
+        else:
+            problem = SelectorInput(
+                method=method,
+                candidates=candidates,
+                X=Xs,
+                y=ys,
+                X_target=Xt,
+                y_target=yt if selector.uses_target_labels else None,
+                sample_domain=sample_domain,
+                random_state=seed,
+            )
+            t0 = time.perf_counter()
+            params, info = run_selector(selector, problem)
+            selection.update(
+                seconds=time.perf_counter() - t0,
+                n_candidates=len(candidates),
+                uses_target_labels=selector.uses_target_labels,
+                info=jsonable(info),
+            )
+        estimator = method.build(seed, params)
+        with measure(
+            trace_memory=memory in ("both", "tracemalloc"), rss=memory in ("both", "rss")
+        ) as m:
+            t0 = time.perf_counter()
+            estimator.fit(Xs, ys, X_target=Xt, **domain_kwargs)
+            fit_seconds = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            predicted = np.asarray(estimator.predict(Xt))
+            predict_seconds = time.perf_counter() - t0
+        if predicted.shape != yt.shape:
+            raise TransferKitInputError(
+                f"{method.name}.predict returned shape {predicted.shape}; expected {yt.shape}."
+            )
+        accuracy = 100.0 * float(np.mean(predicted == yt))
+        return CellResult(
+            task=task_name,
+            method=method.name,
+            seed=seed,
+            status="ok",
+            accuracy=accuracy,
+            fit_seconds=fit_seconds,
+            predict_seconds=predict_seconds,
+            peak_traced_bytes=m.peak_traced_bytes,
+            peak_rss_delta_bytes=m.peak_rss_delta_bytes,
+            params=jsonable({**fixed, **params}),
+            selection=selection,
+            finished_at=now(),
+        )
+    except Exception as exc:  # one broken method must not stop the whole run
+        return CellResult(
+            task=task_name,
+            method=method.name,
+            seed=seed,
+            status="error",
+            params=jsonable(fixed),
+            selection=selection,
+            error=f"{type(exc).__name__}: {exc}",
+            error_type=type(exc).__name__,
+            finished_at=now(),
+        )

@@ -1,0 +1,179 @@
+"""Expand a config into cells: data task x method x sweep setting x selection x seed.
+
+A cell is identified by **every** setting that can change its result: the data (and its
+fingerprint), the task, the registered method (and its description), the fixed
+parameters, the candidate grid, the selection rule, the seed and the memory mode.
+:attr:`Cell.cell_id` is a hash of that key, so a rerun finds the finished cells and a
+changed setting makes a new cell instead of reusing a stale one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn.model_selection import ParameterGrid
+
+from transferkit._validation import TransferKitInputError
+from transferkit.experiments.config import MAX_CELLS, ExperimentConfig, MethodEntry
+from transferkit.experiments.data import TaskSource, resolve_data
+
+__all__ = ["Cell", "MethodSetting", "Plan", "make_plan"]
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr)
+
+
+@dataclass(frozen=True)
+class MethodSetting:
+    """One method entry at one sweep point: the spec to run and its fixed parameters."""
+
+    name: str
+    spec: Any = field(compare=False, repr=False)  # transferkit.bench.MethodSpec
+    params: dict[str, Any] = field(default_factory=dict)
+    grid: dict[str, list[Any]] | None = None
+
+    @property
+    def setting(self) -> str:
+        """The fixed parameters as canonical JSON (``"{}"`` for the defaults)."""
+        return _canonical(self.params)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work; ``key`` holds every setting, ``cell_id`` hashes it."""
+
+    source: TaskSource = field(repr=False)
+    method: MethodSetting
+    select: str
+    seed: int
+    memory: str
+
+    @property
+    def key(self) -> dict[str, Any]:
+        """Every setting of the cell, as plain JSON types."""
+        spec = self.method.spec
+        return {
+            "data": self.source.data,
+            "task": self.source.task,
+            "data_fingerprint": self.source.fingerprint,
+            "method": self.method.name,
+            "method_description": spec.description,
+            "params": self.method.params,
+            "grid": spec.param_grid and {k: list(v) for k, v in spec.param_grid.items()},
+            "select": self.select,
+            "seed": self.seed,
+            "memory": self.memory,
+        }
+
+    @property
+    def cell_id(self) -> str:
+        """16 hex digits of the SHA-256 of the key."""
+        return hashlib.sha256(_canonical(self.key).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The expanded cells of a config, in run order (task by task)."""
+
+    config: ExperimentConfig
+    tasks: list[TaskSource]
+    settings: list[MethodSetting]
+    cells: list[Cell]
+
+
+def _derive(spec: Any, params: dict[str, Any], grid: dict[str, list[Any]] | None) -> Any:
+    """``spec`` with ``params`` set by its factory and ``grid`` as its candidates."""
+    changes: dict[str, Any] = {}
+    if params:
+        base = spec
+
+        def factory(random_state: Any) -> Any:
+            return base.build(random_state, params)
+
+        changes["factory"] = factory
+    if grid is not None:
+        changes["param_grid"] = {k: list(v) for k, v in grid.items()}
+    return dataclasses.replace(spec, **changes) if changes else spec
+
+
+def _check_params(index: int, entry: MethodEntry, spec: Any) -> None:
+    """Refuse parameter names the estimator does not have, naming the key and the allowed."""
+    names = set(entry.params) | set(entry.grid or {}) | set(entry.sweep or {})
+    if not names:
+        return
+    try:
+        known = set(spec.build(0).get_params(deep=True))
+    except Exception as exc:  # pragma: no cover - a factory that cannot build at all
+        raise TransferKitInputError(
+            f"methods[{index}] ({entry.name}): the estimator cannot be built to check its "
+            f"parameters ({type(exc).__name__}: {exc})."
+        ) from None
+    for key in ("params", "grid", "sweep"):
+        for name in getattr(entry, key) or {}:
+            if name not in known:
+                allowed = ", ".join(sorted(known))
+                raise TransferKitInputError(
+                    f"methods[{index}].{key}: {name!r} is not a parameter of {entry.name}; "
+                    f"its parameters: {allowed}."
+                )
+
+
+def _settings(config: ExperimentConfig) -> list[MethodSetting]:
+    from transferkit.bench.registry import get_method
+
+    out: list[MethodSetting] = []
+    for index, entry in enumerate(config.methods):
+        spec = get_method(entry.name)
+        _check_params(index, entry, spec)
+        points = list(ParameterGrid(dict(entry.sweep))) if entry.sweep else [{}]
+        for point in points:
+            params = {**entry.params, **point}
+            out.append(
+                MethodSetting(
+                    name=spec.name,
+                    spec=_derive(spec, params, entry.grid),
+                    params=params,
+                    grid=entry.grid,
+                )
+            )
+    return out
+
+
+def make_plan(config: ExperimentConfig) -> Plan:
+    """Every cell of ``config``, checked (method x suite, parameter names, size).
+
+    Cells are ordered task by task (each task's data is loaded once), then by method,
+    setting, selection rule and seed; duplicates (same key) are dropped.
+    """
+    tasks = resolve_data(config)
+    settings = _settings(config)
+    for index, setting in enumerate(settings):
+        for source in tasks:
+            if source.suite is not None and not setting.spec.applies_to(source.suite):
+                raise TransferKitInputError(
+                    f"method {setting.name!r} is registered for suites "
+                    f"{list(setting.spec.suites or [])}, not {source.suite!r}; remove it "
+                    f"from methods or that suite from data (methods entry {index})."
+                )
+    n_cells = len(tasks) * len(settings) * len(config.selection) * len(config.seed_list)
+    if n_cells > MAX_CELLS:
+        raise TransferKitInputError(
+            f"the config expands to {n_cells} cells (tasks x settings x selection x seeds); "
+            f"at most {MAX_CELLS} per run. Use fewer grid/sweep values or seeds."
+        )
+    cells: list[Cell] = []
+    seen: set[str] = set()
+    for source in tasks:
+        for setting in settings:
+            for select in config.selection:
+                for seed in config.seed_list:
+                    cell = Cell(source, setting, select, seed, config.memory)
+                    if cell.cell_id not in seen:
+                        seen.add(cell.cell_id)
+                        cells.append(cell)
+    return Plan(config=config, tasks=tasks, settings=settings, cells=cells)
