@@ -317,7 +317,40 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ("`ImportanceWeighted.predict`", "before `fit`", lambda: _iw().predict(np.ones((3, 3)))),
     ("`ImportanceWeighted.fit`", "`y_target` one label too long", lambda: _iw_fit(46)),
     ("`ImportanceWeighted.fit`", "`y_target` naming an unknown class", lambda: _iw_fit(7)),
+    ("`run_experiment`", "a config that is not YAML", lambda: _run_config("data: [\n")),
+    (
+        "`run_experiment`",
+        "an unknown config key",
+        lambda: _run_config("data: [{suite: digits}]\nmethods: [pca]\nworker: 2\n"),
+    ),
+    (
+        "`run_experiment`",
+        "NaN in the arrays file",
+        lambda: _run_config("data: [{arrays: task.npz}]\nmethods: [source_only]\n", _nan_task()),
+    ),
 ]
+
+
+def _run_config(text: str, arrays: dict | None = None):
+    """``run_experiment`` on a config file holding ``text`` (and a ``task.npz``)."""
+    import tempfile
+    from pathlib import Path
+
+    from transferkit.experiments import run_experiment
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "experiment.yaml"
+        path.write_text(text)
+        if arrays is not None:
+            np.savez(Path(folder) / "task.npz", **arrays)
+        run_experiment(path, output_dir=Path(folder) / "out", verbose=False)
+
+
+def _nan_task() -> dict:
+    Xs, ys, Xt, yt = clean_data()
+    Xt = np.array(Xt, dtype=float)
+    Xt[0, 0] = np.nan
+    return {"X_source": Xs, "y_source": ys, "X_target": Xt, "y_target": yt}
 
 
 def _kmm_const():

@@ -46,6 +46,24 @@ def make_bad_files(folder, rng):
             header = {"descr": "<f8", "fortran_order": False, "shape": (10**12, 3)}
             np.lib.format.write_array_header_1_0(member, header)
     (folder / "folder.npy").mkdir()
+    # experiment configs of `transferkit run`
+    (folder / "broken.yaml").write_text("data: [\nmethods: x\n")
+    (folder / "unknown_key.yaml").write_text(
+        "data: [{suite: digits}]\nmethods: [source_only]\nseeds: 1\nworkers: 4\n"
+    )
+    Xt = rng.normal(size=(6, 3))
+    Xt[2, 1] = np.nan
+    np.savez(
+        folder / "nan_task.npz",
+        X_source=rng.normal(size=(6, 3)),
+        y_source=[0, 1] * 3,
+        X_target=Xt,
+        y_target=[0, 1] * 3,
+    )
+    (folder / "ok_run.yaml").write_text("data: [{suite: digits}]\nmethods: [source_only]\n")
+    (folder / "nan_task.yaml").write_text(
+        "data: [{arrays: nan_task.npz}]\nmethods: [source_only]\noutput: nan_out\n"
+    )
     return folder
 
 
@@ -155,6 +173,27 @@ CASES = {
     "demo with -1 labels": (["demo", "--labels-per-class", "-1"], USAGE_ERROR, ["out of range"]),
     "demo with 1000 labels": (["demo", "--labels-per-class", "1000"], USAGE_ERROR, ["from 1 to"]),
     "demo negative seed": (["demo", "--seed", "-1"], USAGE_ERROR, ["--seed"]),
+    "run: missing config": (["run", "{missing.yaml}"], USAGE_ERROR, ["does not exist", ".yaml"]),
+    "run: config is not YAML": (
+        ["run", "{broken.yaml}"],
+        USAGE_ERROR,
+        ["is not valid YAML", "at line 3"],
+    ),
+    "run: unknown key": (
+        ["run", "{unknown_key.yaml}"],
+        USAGE_ERROR,
+        ["workers: unknown key 'workers'; allowed keys: name,", "seeds"],
+    ),
+    "run: NaN in an npz": (
+        ["run", "{nan_task.yaml}"],
+        USAGE_ERROR,
+        ["X_target in", "holds 1 NaN or infinite value(s) (first at row 2, column 1)"],
+    ),
+    "run: unknown backend": (
+        ["run", "{ok_run.yaml}", "--backend", "dask"],
+        USAGE_ERROR,
+        ["backend='dask' is not known; choose sequential or ray"],
+    ),
 }
 
 

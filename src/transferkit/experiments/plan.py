@@ -64,7 +64,12 @@ class Cell:
             "method": self.method.name,
             "method_description": spec.description,
             "params": self.method.params,
-            "grid": spec.param_grid and {k: list(v) for k, v in spec.param_grid.items()},
+            # the candidates of the selection rule (none: the defaults, no candidates)
+            "grid": (
+                {k: list(v) for k, v in spec.param_grid.items()}
+                if spec.param_grid and self.select != "none"
+                else None
+            ),
             "select": self.select,
             "seed": self.seed,
             "memory": self.memory,

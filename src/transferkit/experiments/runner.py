@@ -5,7 +5,7 @@ Output folder layout (stable; :mod:`transferkit.report` and tracking build on it
     OUTPUT/
       config.yaml     the validated config, as run (defaults filled in)
       cells/          one results file per cell (see transferkit.experiments.store)
-      table.csv       mean +- std over seeds per (data, task, method, setting, select)
+      table.csv       mean +- std over seeds per (data, task, method, setting, grid, select)
       table.json      the same rows, every cell's row, and the run's metadata
 
 Finished cells are skipped on a rerun (``resume=True``, the default); every setting

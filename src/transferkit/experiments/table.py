@@ -1,4 +1,4 @@
-"""The tidy result table of a run: one row per (data, task, method, setting, selection).
+"""The tidy result table of a run: one row per (data, task, method, setting, grid, select).
 
 Each row holds the mean and standard deviation (``ddof=0``, as ``transferkit bench``'s
 reports) of the target accuracy over the seeds that finished, how many seeds finished
@@ -27,6 +27,7 @@ TABLE_COLUMNS = (
     "task",
     "method",
     "setting",
+    "grid",
     "select",
     "uses_target_labels",
     "n_seeds",
@@ -51,6 +52,7 @@ def cell_rows(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "task": key["task"],
                 "method": key["method"],
                 "setting": json.dumps(key["params"], sort_keys=True),
+                "grid": "" if not key["grid"] else json.dumps(key["grid"], sort_keys=True),
                 "select": key["select"],
                 "seed": key["seed"],
                 "status": cell["status"],
@@ -64,15 +66,26 @@ def cell_rows(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summary_rows(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Mean +- std over seeds per (data, task, method, setting, select), in cell order."""
+    """Mean +- std over seeds per (data, task, method, setting, grid, select), in cell order.
+
+    ``setting`` is the JSON of the fixed parameters, ``grid`` that of the candidates the
+    selection rule chose among (empty for ``none``).
+    """
     from transferkit.bench.selection import SELECTORS
 
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in cell_rows(cells):
-        group = (row["data"], row["task"], row["method"], row["setting"], row["select"])
+        group = (
+            row["data"],
+            row["task"],
+            row["method"],
+            row["setting"],
+            row["grid"],
+            row["select"],
+        )
         groups.setdefault(group, []).append(row)
     out = []
-    for (data, task, method, setting, select), rows in groups.items():
+    for (data, task, method, setting, grid, select), rows in groups.items():
         ok = [r for r in rows if r["status"] == "ok"]
         acc = np.array([r["accuracy"] for r in ok], dtype=float)
         selector = SELECTORS.get(select)
@@ -82,6 +95,7 @@ def summary_rows(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "task": task,
                 "method": method,
                 "setting": setting,
+                "grid": grid,
                 "select": select,
                 "uses_target_labels": bool(selector and selector.uses_target_labels),
                 "n_seeds": len(rows),
