@@ -34,8 +34,6 @@ Writes ``benchmarks/results/deep_digits.{md,json}``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -44,7 +42,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import RESULTS, environment, mean_std, write_json, write_markdown
+from _common import environment, mean_std, write_json, write_markdown
+from _deep_common import SELECT, fit_and_score, progress, stored_runs, table_parser
 from transferkit.datasets import load_domain
 from transferkit.deep import CDAN, DAN, DANN, TADA, DeepCORAL, DeepSourceOnly
 
@@ -56,53 +55,41 @@ METHODS = {
     "CDAN+E": CDAN,
     "TADA": TADA,
 }
-SELECT = ("last", "dev", "iwcv", "snd", "entropy", "oracle")
 #: ``--quick``: images per domain (5 batches of 64).
 QUICK_SIZE = 320
 
 
 def run_one(cls, Xs, ys, Xt, yt, seed: int, epochs: int, lr: float) -> dict:
-    from transferkit.deep.selection import best_epoch
-
     clf = cls(image_shape=(1, 16, 16), epochs=epochs, lr=lr, random_state=seed, selection=None)
-    t0 = time.perf_counter()
-    clf.fit(Xs, ys, X_target=Xt)
-    fit_s = time.perf_counter() - t0
-    accs = []
-    for e in range(clf.n_epochs_recorded_):
-        accs.append(clf.use_epoch(e).score(Xt, yt))
-    out = {"last": accs[-1], "oracle": max(accs), "per_epoch": accs, "fit_s": fit_s}
-    for crit in ("dev", "iwcv", "snd", "entropy"):
-        e = best_epoch(clf.selection_scores_[crit], crit)
-        out[crit] = accs[e]
-        out[f"{crit}_epoch"] = e
-    return out
+    return fit_and_score(clf, Xs, ys, Xt, yt)
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--lr", type=float, default=0.05)
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--methods", nargs="+", default=list(METHODS))
-    ap.add_argument("--tasks", nargs="+", default=["mnist->usps", "usps->mnist"])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="deep_digits", help="results name (several processes)")
-    ap.add_argument(
-        "--report", action="store_true", help="rewrite the markdown from the JSON; train nothing"
+    ap = table_parser(
+        __doc__.splitlines()[0],
+        methods=list(METHODS),
+        tasks=["mnist->usps", "usps->mnist"],
+        epochs=10,
+        lr=0.05,
+        out="deep_digits",
     )
+    ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     data = {d: load_domain("mnist_usps", d, preprocessing="none") for d in ("mnist", "usps")}
     if args.quick:
         args.epochs, args.seeds, args.tasks = 1, 1, ["mnist->usps"]
         data = {d: (X[:QUICK_SIZE], y[:QUICK_SIZE]) for d, (X, y) in data.items()}
-    rows = []
-    path = RESULTS / f"{args.out}.json"
-    if not args.quick and path.exists():  # resume: keep the runs made with these settings
-        old = json.loads(path.read_text())
-        if old.get("epochs") == args.epochs and old.get("lr", 0.05) == args.lr:
-            rows = old["runs"]
+    rows: list[dict] = []
+    if not args.quick:  # resume: keep the runs made with these settings
+        rows = stored_runs(
+            args.out,
+            lambda old: (
+                old["runs"]
+                if old.get("epochs") == args.epochs and old.get("lr", 0.05) == args.lr
+                else []
+            ),
+        )
     if args.report:
         write_markdown(args.out, report(rows, args))
         return
@@ -116,12 +103,8 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 r = run_one(METHODS[name], Xs, ys, Xt, yt, seed, args.epochs, args.lr)
                 rows.append({"task": f"{src}->{tgt}", "method": name, "seed": seed, **r})
-                print(
-                    f"{src}->{tgt} {name:<12} seed {seed}: "
-                    + " ".join(f"{k}={r[k]:.3f}" for k in SELECT)
-                    + f" ({r['fit_s']:.0f}s fit, {time.perf_counter() - t0:.0f}s total)",
-                    flush=True,
-                )
+                label = f"{src}->{tgt} {name:<12} seed {seed}"
+                print(progress(label, r, time.perf_counter() - t0), flush=True)
                 if not args.quick:
                     save(rows, args)
     print(report(rows, args))

@@ -10,9 +10,9 @@ Protocol (everything below is measured by this script):
   IWCV/DEV) and all unlabelled target rows train; accuracy on all target rows;
 * network: :func:`transferkit.deep.mlp` through ``network="mlp"``: one hidden ReLU layer of
   ``--hidden`` units (the bottleneck) with dropout 0.5 and a linear classifier, the same
-  for every method; discriminators 500-500 with dropout 0.5. TADA is not run here: its
-  attention is over the regions of a convolutional feature map, which a feature vector
-  does not have;
+  for every method; discriminators 500-500 with dropout 0.5. TADA is not run here (see
+  ``NO_TADA``): its local attention is over the regions of a convolutional feature map,
+  which a feature vector does not have, and its global part alone is not TADA;
 * optimisation: SGD (Nesterov momentum 0.9, weight decay 5e-4), initial learning rate
   annealed as :math:`\\eta_0 (1 + 10p)^{-0.75}`, batches of 64 source + 64 target rows,
   transfer weight 1 with the gradient-reversal schedule :math:`2/(1+e^{-10p}) - 1` (the
@@ -38,8 +38,6 @@ source-only and DANN, 2 epochs, writes nothing). Writes
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -49,10 +47,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import RESULTS, environment, write_json, write_markdown
+from _common import environment, write_json, write_markdown
+from _deep_common import SELECT, fit_and_score, progress, stored_runs, table_parser
 from transferkit.datasets import load_task
 from transferkit.deep import CDAN, DAN, DANN, DeepCORAL, DeepSourceOnly
-from transferkit.deep.selection import best_epoch
 
 METHODS = {
     "source_only": DeepSourceOnly,
@@ -61,8 +59,6 @@ METHODS = {
     "DeepCORAL": DeepCORAL,
     "CDAN+E": CDAN,
 }
-CRITERIA = ("dev", "iwcv", "snd", "entropy")
-SELECT = ("last", *CRITERIA, "oracle")
 PLANNED_SEEDS = 3
 SUITES = {
     "amazon": (
@@ -86,6 +82,19 @@ SUITES = {
 }
 
 
+#: Why the tables have no TADA row (printed under them).
+NO_TADA = (
+    "TADA is not in these tables. Its transferable local attention is defined on the spatial "
+    "regions of the last convolutional feature map (one region discriminator per position, "
+    "each region re-weighted by 1 + the entropy of its discriminator); an MLP on a 400- or "
+    "800-dimensional feature vector has no regions, and `TADA` refuses a network without a "
+    "feature map (`TransferKitInputError`). What would remain on an MLP, the image-level "
+    "discriminator with its attention-weighted target entropy, is DANN plus an entropy term: "
+    "a reduced variant that the paper does not define, so it is not reported under TADA's "
+    "name. TADA is compared with DANN on the same CNN in `deep_digits.md`."
+)
+
+
 def tasks_of(suite: str) -> list[str]:
     doms = SUITES[suite][1]
     return [f"{s}->{t}" for s in doms for t in doms if s != t]
@@ -99,15 +108,7 @@ def run_one(cls, Xs, ys, Xt, yt, seed: int, args, suite: str) -> dict:
         random_state=seed,
         selection=None,
     )
-    t0 = time.perf_counter()
-    clf.fit(Xs, ys, X_target=Xt)
-    fit_s = time.perf_counter() - t0
-    accs = [clf.use_epoch(e).score(Xt, yt) for e in range(clf.n_epochs_recorded_)]
-    out = {"last": accs[-1], "oracle": max(accs), "per_epoch": accs, "fit_s": fit_s}
-    for crit in CRITERIA:
-        e = best_epoch(clf.selection_scores_[crit], crit)
-        out[crit], out[f"{crit}_epoch"] = accs[e], e
-    return out
+    return fit_and_score(clf, Xs, ys, Xt, yt)
 
 
 def epochs_of(args, suite: str) -> int:
@@ -123,33 +124,32 @@ def settings(args, suite: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--suites", nargs="+", default=list(SUITES), choices=list(SUITES))
-    ap.add_argument("--epochs", type=int, default=None, help="default: per suite")
-    ap.add_argument("--lr", type=float, default=None, help="default: per suite")
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
-    ap.add_argument("--tasks", nargs="+", default=None, help="e.g. B->D (default: all 12)")
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument(
-        "--report", action="store_true", help="rewrite the markdown from the JSON; train nothing"
+    ap = table_parser(
+        __doc__.splitlines()[0],
+        methods=list(METHODS),
+        tasks=None,
+        epochs=None,
+        lr=None,
+        out="deep_tables",
     )
-    ap.add_argument("--out", default="deep_tables")
+    ap.add_argument("--suites", nargs="+", default=list(SUITES), choices=list(SUITES))
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     if args.quick:
         args.epochs, args.seeds, args.methods = 2, 1, ["source_only", "DANN"]
         args.suites, args.tasks = ["surf"], ["D->W"]
-    path = RESULTS / f"{args.out}.json"
     rows: list[dict] = []
-    if not args.quick and path.exists():
-        old = json.loads(path.read_text())
-        rows = [
-            r
-            for r in old["runs"]
-            if r["suite"] not in args.suites or r.get("settings") == settings(args, r["suite"])
-        ]
+    if not args.quick:  # resume: keep the runs made with these settings
+        rows = stored_runs(
+            args.out,
+            lambda old: [
+                r
+                for r in old["runs"]
+                if r["suite"] not in args.suites or r.get("settings") == settings(args, r["suite"])
+            ],
+        )
     if args.report:
         write_markdown(args.out, report(rows, args))
         return
@@ -167,12 +167,8 @@ def main(argv: list[str] | None = None) -> None:
                     r = run_one(METHODS[m], Xs, ys, Xt, yt, seed, args, suite)
                     r = {"suite": suite, "task": task, "method": m, "seed": seed, **r}
                     rows.append({**r, "settings": settings(args, suite)})
-                    print(
-                        f"{suite} {task} {m:<12} seed {seed}: "
-                        + " ".join(f"{k}={r[k]:.3f}" for k in SELECT)
-                        + f" ({r['fit_s']:.1f}s fit, {time.perf_counter() - t0:.0f}s total)",
-                        flush=True,
-                    )
+                    label = f"{suite} {task} {m:<12} seed {seed}"
+                    print(progress(label, r, time.perf_counter() - t0), flush=True)
                     if not args.quick:
                         write_json(args.out, {"environment": environment(), "runs": rows})
                         write_markdown(args.out, report(rows, args))
@@ -223,6 +219,8 @@ def report(rows: list[dict], args) -> str:
         "12 tasks (`seeds`); where no seed holds all 12 yet, the mean over the tasks measured",
         "(their number in brackets). Differences to source-only are paired on the tasks both",
         "hold. Protocol: the script's docstring.",
+        "",
+        NO_TADA,
         "",
     ]
     for suite in SUITES:
