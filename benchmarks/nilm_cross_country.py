@@ -2,8 +2,10 @@
 
 Protocol (measured by this script):
 
-* data: :func:`transferkit.nilm.cross_country.load_cross_country`, the four classes both
-  subsets measure (air conditioner, fridge, kettle, laptop): 80 PLAID events (one cycle
+* data: :func:`transferkit.nilm.load_cross_country`, the classes both subsets measure
+  as :func:`transferkit.nilm.align_labels` finds them with the package's label map
+  (air conditioner, fridge, kettle, laptop; other resistive heaters are not merged into
+  the kettle, see ``docs/nilm.md``): 80 PLAID events (one cycle
   each, on and off events) as the labelled source, 80 HFHAD-C recordings (one steady cycle
   from 10 averaged) as the target; 128 points per cycle;
 * features: ``pixels`` = 32x32 binary V-I image blurred by 0.7 px
@@ -58,7 +60,7 @@ from transferkit import CORAL, JDA, TCA, SourceOnly, SubspaceAlignment, make_tra
 from transferkit.deep import DANN, TADA
 from transferkit.finetune import FineTuneClassifier, extract_features, load_backbone
 from transferkit.finetune.transforms import imagenet_scale, resize, to_rgb
-from transferkit.nilm.cross_country import load_cross_country
+from transferkit.nilm import load_cross_country
 from transferkit.nilm.features import vi_features
 from transferkit.selection import select
 

@@ -328,6 +328,23 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
         "NaN in the arrays file",
         lambda: _run_config("data: [{arrays: task.npz}]\nmethods: [source_only]\n", _nan_task()),
     ),
+    (
+        "`transferkit.datasets.read_whited`",
+        '`calibration="README"` (not a known calibration)',
+        lambda: _read_whited(calibration="README"),
+    ),
+    (
+        "`transferkit.nilm.load_cross_country`",
+        "`n_points=0`",
+        lambda: _load_cross_country(n_points=0),
+    ),
+    (
+        "`transferkit.nilm.load_cross_country`",
+        "`label_map` that leaves no shared class",
+        lambda: _load_cross_country(
+            label_map={"AC": "x", "Fridge": "y", "Water kettle": "z", "LaptopCharger": "w"}
+        ),
+    ),
 ]
 
 
@@ -351,6 +368,18 @@ def _nan_task() -> dict:
     Xt = np.array(Xt, dtype=float)
     Xt[0, 0] = np.nan
     return {"X_source": Xs, "y_source": ys, "X_target": Xt, "y_target": yt}
+
+
+def _read_whited(**kwargs):
+    from transferkit.datasets import read_whited
+
+    read_whited(Path(__file__).parent, **kwargs)
+
+
+def _load_cross_country(**kwargs):
+    from transferkit.nilm import load_cross_country
+
+    load_cross_country(**kwargs)
 
 
 def _kmm_const():

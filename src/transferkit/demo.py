@@ -23,7 +23,7 @@ transfer helps **before** looking at the target labels. :func:`write_report` tur
 result into a one-file HTML report.
 
 ``transferkit demo --data DIR`` runs the same story on the real subsets (PLAID 2018 ->
-HFHAD-C, :func:`transferkit.nilm.cross_country.load_cross_country`).
+HFHAD-C, :func:`transferkit.nilm.load_cross_country`).
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def real_demo_data(data_home: Any = None, blur: float = 0.7) -> DemoData:
     HFHAD-C has no house ids, so the labelled target records are drawn from all of it and
     every other target record is scored.
     """
-    from transferkit.nilm.cross_country import load_cross_country
+    from transferkit.nilm import load_cross_country
 
     cc = load_cross_country(data_home)
     Xs, imgs = vi_features(cc.voltage_source, cc.current_source, blur=blur)

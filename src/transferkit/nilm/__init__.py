@@ -9,12 +9,15 @@
 - :mod:`~transferkit.nilm.labels`: one appliance vocabulary (:data:`LABEL_MAP`) and
   :func:`align_labels` for two data sets' shared classes;
 - :mod:`~transferkit.nilm.evaluation`: :func:`evaluate_appliance_classifier`
-  (leave-one-house-out where houses are known, stratified k-fold otherwise).
+  (leave-one-house-out where houses are known, stratified k-fold otherwise);
+- :mod:`~transferkit.nilm.cross_country`: :func:`load_cross_country` (PLAID 2018 -> HFHAD-C
+  on the classes :func:`align_labels` finds shared, as steady cycles).
 
 Readers of the PLAID and WHITED formats and of the shipped subsets are in
 :mod:`transferkit.datasets`.
 """
 
+from transferkit.nilm.cross_country import CrossCountry, load_cross_country
 from transferkit.nilm.cycles import (
     CycleInfo,
     resample_cycles,
@@ -51,6 +54,8 @@ __all__ = [
     "canonical_label",
     "canonical_labels",
     "evaluate_appliance_classifier",
+    "load_cross_country",
+    "CrossCountry",
     "CycleInfo",
     "WaveformRecord",
     "WaveformSet",
