@@ -7,7 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from transferkit._validation import TransferKitInputError
 from transferkit.datasets import (
+    WHITED_CALIBRATION,
     NilmFileError,
     parse_whited_name,
     read_plaid,
@@ -153,7 +155,7 @@ def test_parse_whited_name():
 
 
 def test_read_whited(whited_dir):
-    ws = read_whited(whited_dir)
+    ws = read_whited(whited_dir, calibration=None)
     assert ws.labels.tolist() == ["Fridge", "Kettle"]  # sorted file names
     fridge, kettle = ws
     assert kettle.sampling_rate == 44_100 and kettle.mains_frequency == 50
@@ -175,6 +177,45 @@ def test_read_whited(whited_dir):
     np.testing.assert_allclose(cal[0].current, 50.0 * fridge.current)
     assert cal[0].meta["calibrated"]
     assert read_whited(whited_dir, max_samples=1000)[0].n_samples == 1000
+
+
+def test_read_whited_applies_the_published_kit_factors_by_default(tmp_path):
+    """WHITED as published: full-scale FLAC samples times the README's factor per kit."""
+    assert WHITED_CALIBRATION == {
+        "MK1": (1033.64, 61.4835),
+        "MK2": (861.15, 60.200),
+        "MK3": (988.926, 60.9562),
+    }
+    t = np.arange(44_100 // 5) / 44_100
+    w = 2 * np.pi * 50 * t
+    # a 230 V rms, 4 A rms kettle recorded with each kit: full scale = value / factor
+    for kit, (a_v, a_i) in WHITED_CALIBRATION.items():
+        v, i = 230 * np.sqrt(2) * np.sin(w), 4 * np.sqrt(2) * np.sin(w)
+        _write_whited(tmp_path / f"Kettle_Severin_R1_{kit}_20151001121314.flac", v / a_v, i / a_i)
+    ws = read_whited(tmp_path)
+    raw = read_whited(tmp_path, calibration=None)
+    assert [r.meta["kit"] for r in ws] == ["MK1", "MK2", "MK3"]
+    for rec, r0 in zip(ws, raw, strict=True):
+        a_v, a_i = WHITED_CALIBRATION[rec.meta["kit"]]
+        assert rec.meta["calibrated"] and not r0.meta["calibrated"]
+        np.testing.assert_allclose(rec.voltage, a_v * r0.voltage)
+        np.testing.assert_allclose(rec.current, a_i * r0.current)
+        # volts and amperes: the rms values written (24-bit FLAC, so to 0.01 %)
+        assert np.sqrt(np.mean(rec.voltage**2)) == pytest.approx(230, rel=1e-4)
+        assert np.sqrt(np.mean(rec.current**2)) == pytest.approx(4, rel=1e-4)
+    assert read_whited(tmp_path, calibration="published")[0].voltage.max() == pytest.approx(
+        ws[0].voltage.max()
+    )
+    (tmp_path / "Kettle_Severin_R1_MK4_20151001121314.flac").write_bytes(
+        (tmp_path / "Kettle_Severin_R1_MK1_20151001121314.flac").read_bytes()
+    )
+    with pytest.raises(NilmFileError, match=r"kit MK4.*calibration=None"):
+        read_whited(tmp_path)
+    assert len(read_whited(tmp_path, calibration=None)) == 4
+    with pytest.raises(TransferKitInputError, match="calibration must be 'published'"):
+        read_whited(tmp_path, calibration="README")
+    with pytest.raises(TransferKitInputError, match="calibration must be"):
+        read_whited(tmp_path, calibration=1.0)
 
 
 def test_malformed_whited(whited_dir, tmp_path):

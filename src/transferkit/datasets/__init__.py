@@ -21,6 +21,7 @@ from transferkit.datasets._registry import DATASETS, DataFile, DatasetInfo
 from transferkit.datasets.benchmarks import list_datasets, load_domain, load_task
 from transferkit.datasets.nilm import load_hfhadc_subset, load_plaid_metadata, load_plaid_subset
 from transferkit.datasets.nilm_formats import (
+    WHITED_CALIBRATION,
     NilmFileError,
     PlaidMetadata,
     parse_whited_name,
@@ -62,6 +63,7 @@ __all__ = [
     "read_plaid_csv",
     "read_plaid_metadata",
     "read_whited",
+    "WHITED_CALIBRATION",
     "load_task",
     "coil20_views",
     "rotate_digit_images",

@@ -21,10 +21,12 @@ industry transient energy data set", NILM Workshop 2016): one FLAC file per reco
 ``<Type>_<BrandModel>_<Region>_<Kit>_<YYYYMMDDhhmmss>.flac``, e.g.
 ``Kettle_Severin_r1_MK2_20151001121314.flac``: appliance type, brand/model, recording region
 ``R<k>``, measurement kit ``MK<k>`` and the recording time. The samples are the sound
-card's full-scale values; each kit has its own volts/amperes per unit, published with the
-data set: pass them as ``calibration={"MK1": (volts_per_unit, amps_per_unit), ...}`` to
-get volts and amperes (without it the records stay in full-scale units, which V-I images
-do not mind: they are scale-free).
+card's full-scale values in [-1, 1); each measurement kit has its own scaling, published
+in the WHITED v1.1 README and kept here as :data:`WHITED_CALIBRATION` (volts and amperes
+per full-scale unit: MK1 1033.64 V and 61.4835 A, MK2 861.15 V and 60.200 A, MK3
+988.926 V and 60.9562 A). :func:`read_whited` applies them by default, so records are in
+volts and amperes as the data set intends; ``calibration=None`` keeps full-scale units
+(V-I images do not mind: they are scale-free) and a mapping replaces the factors.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from transferkit.nilm.waveforms import WaveformRecord, WaveformSet
 __all__ = [
     "NilmFileError",
     "PlaidMetadata",
+    "WHITED_CALIBRATION",
     "WHITED_NAME",
     "WhitedName",
     "parse_whited_name",
@@ -342,6 +345,15 @@ WHITED_NAME = re.compile(
 )
 
 
+#: Published WHITED (v1.1 README) scaling per measurement kit: ``kit -> (volts per
+#: full-scale unit, amperes per full-scale unit)``; sample x (in [-1, 1)) -> x * factor.
+WHITED_CALIBRATION: Mapping[str, tuple[float, float]] = {
+    "MK1": (1033.64, 61.4835),
+    "MK2": (861.15, 60.200),
+    "MK3": (988.926, 60.9562),
+}
+
+
 @dataclass(frozen=True)
 class WhitedName:
     """The fields of a WHITED file name."""
@@ -387,7 +399,7 @@ timestamp='20151115133402')
 def read_whited(
     directory: PathLike,
     *,
-    calibration: Mapping[str, tuple[float, float]] | None = None,
+    calibration: Mapping[str, tuple[float, float]] | str | None = "published",
     mains_frequency: float = 50.0,
     max_samples: int | None = None,
     name: str = "WHITED",
@@ -398,9 +410,13 @@ def read_whited(
     ----------
     directory : path
         Folder with the ``.flac`` files (other files are ignored).
-    calibration : mapping, optional
-        ``kit -> (volts_per_unit, amps_per_unit)`` from the WHITED documentation; without
-        it samples stay in full-scale units (``meta["calibrated"]`` is False).
+    calibration : "published", mapping or None, default="published"
+        ``"published"``: the per-kit factors of the WHITED README
+        (:data:`WHITED_CALIBRATION`), :math:`v = x_0 \\, a_V(\\mathrm{kit})`,
+        :math:`i = x_1 \\, a_I(\\mathrm{kit})` with :math:`x` the FLAC samples in
+        [-1, 1), giving volts and amperes; a mapping ``kit -> (volts_per_unit,
+        amps_per_unit)`` replaces them; ``None`` keeps full-scale units
+        (``meta["calibrated"]`` is False).
     mains_frequency : float, default=50.0
     max_samples : int, optional
         Keep only the first samples of each file.
@@ -418,8 +434,35 @@ def read_whited(
     NilmFileError
         No FLAC file, a name off the convention, an unreadable file, a file without two
         channels, or a kit missing from ``calibration``.
+    TransferKitInputError
+        ``calibration`` is neither ``"published"``, a mapping nor None.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np, soundfile as sf
+    >>> folder = tempfile.mkdtemp()
+    >>> w = 2 * np.pi * 50 * np.arange(4410) / 44_100           # 0.1 s at 50 Hz
+    >>> x = np.c_[0.3 * np.sin(w), 0.05 * np.sin(w)]              # full-scale units
+    >>> sf.write(f"{folder}/Kettle_Severin_R1_MK1_20151001121314.flac", x, 44_100)
+    >>> rec = read_whited(folder)[0]
+    >>> round(float(rec.voltage.max()), 1), round(float(rec.current.max()), 2)  # V, A
+    (310.1, 3.07)
+    >>> round(float(read_whited(folder, calibration=None)[0].voltage.max()), 2)
+    0.3
     """
     sf = require("soundfile", extra="nilm", purpose="reading WHITED FLAC files")
+    if isinstance(calibration, str):
+        if calibration != "published":
+            raise TransferKitInputError(
+                f"calibration must be 'published' (the WHITED README's factors per kit), a "
+                f"mapping kit -> (volts_per_unit, amps_per_unit) or None; got {calibration!r}."
+            )
+        calibration = WHITED_CALIBRATION
+    elif calibration is not None and not isinstance(calibration, Mapping):
+        raise TransferKitInputError(
+            "calibration must be 'published', a mapping kit -> (volts_per_unit, "
+            f"amps_per_unit) or None; got {type(calibration).__name__}."
+        )
     folder = Path(directory)
     if not folder.is_dir():
         raise NilmFileError(f"WHITED folder {folder} does not exist.")
@@ -445,7 +488,9 @@ def read_whited(
             if fields.kit not in calibration:
                 raise NilmFileError(
                     f"{path.name} was recorded with kit {fields.kit}, which calibration does "
-                    f"not list (it has {sorted(calibration)})."
+                    f"not list (it has {sorted(calibration)}). Pass its factors as "
+                    f"calibration={{..., {fields.kit!r}: (volts_per_unit, amps_per_unit)}}, "
+                    "or calibration=None for full-scale units."
                 )
             volts, amps = calibration[fields.kit]
             voltage, current = voltage * float(volts), current * float(amps)
