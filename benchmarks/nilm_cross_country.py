@@ -249,7 +249,8 @@ def run_cell(data, seed, k, quick, log):
     return rows
 
 
-def summarise(runs: list[dict]) -> tuple[str, list[dict]]:
+def summarise(runs: list[dict], metric: str = "accuracy") -> tuple[str, list[dict]]:
+    """Markdown table (mean ± std over seeds) of ``metric`` and the rows behind it."""
     keys = []
     for r in runs:
         key = (r["method"], r["features"])
@@ -264,9 +265,9 @@ def summarise(runs: list[dict]) -> tuple[str, list[dict]]:
             ]
             if not cell:
                 continue
-            acc = np.array([r["accuracy"] for r in cell])
+            acc = np.array([r[metric] for r in cell])
             line[f"k{k}"] = (acc.mean(), acc.std(), len(cell))
-            orc = [r["oracle"]["accuracy"] for r in cell if r["oracle"]]
+            orc = [r["oracle"][metric] for r in cell if r["oracle"]]
             if orc:
                 line[f"k{k}_oracle"] = (np.mean(orc), np.std(orc), len(orc))
         table.append(line)
@@ -284,6 +285,28 @@ def summarise(runs: list[dict]) -> tuple[str, list[dict]]:
             cells.append(fmt(line.get(f"k{k}_oracle")))
         lines.append(f"| {line['method']} | {line['features']} | " + " | ".join(cells) + " |")
     return "\n".join(lines), table
+
+
+def paired(runs: list[dict], a: str = "TADA", b: str = "DANN") -> str:
+    """``a`` minus ``b`` per (seed, k), same data, seeds and backbone: markdown lines."""
+    lines = [
+        f"| k | {a} - {b}, label-free (per seed) | mean | {a} - {b}, oracle epoch (per seed) "
+        "| mean |",
+        "|---|---|---|---|---|",
+    ]
+    for k in KS:
+        free, orc = [], []
+        for seed in SEEDS:
+            g = {r["method"]: r for r in runs if (r["seed"], r["k"]) == (seed, k)}
+            if a in g and b in g:
+                free.append(100 * (g[a]["accuracy"] - g[b]["accuracy"]))
+                orc.append(100 * (g[a]["oracle"]["accuracy"] - g[b]["oracle"]["accuracy"]))
+        if free:
+            lines.append(
+                f"| {k} | {' / '.join(f'{d:+.1f}' for d in free)} | {np.mean(free):+.1f} | "
+                f"{' / '.join(f'{d:+.1f}' for d in orc)} | {np.mean(orc):+.1f} |"
+            )
+    return "\n".join(lines)
 
 
 def plot(table: list[dict], path: Path) -> None:
@@ -325,6 +348,17 @@ def report(payload: dict) -> None:
         + ".",
         "",
         text,
+        "",
+        "Macro-F1 (%) on the same scored records, same runs (the oracle candidate is the "
+        "one with the best accuracy, so its macro-F1 can fall below the label-free one):",
+        "",
+        summarise(payload["runs"], "macro_f1")[0],
+        "",
+        "TADA vs DANN on the same LeNet backbone, data, seeds and schedule: target accuracy "
+        "difference in points per seed (0 / 1 / 2), with the DEV-chosen epoch and with the "
+        "oracle epoch:",
+        "",
+        paired(payload["runs"]),
         "",
         f"Cells missing: {', '.join(missing) if missing else 'none'}.",
         "",
