@@ -10,15 +10,21 @@ import numpy as np
 from transferkit._validation import format_bytes
 from transferkit.bench.published import PublishedRow, get_published
 
-__all__ = ["render_markdown", "summarise"]
+__all__ = ["compare_published", "render_markdown", "summarise", "format_mean_std"]
 
 
-def _fmt(values: list[float]) -> str:
+def format_mean_std(values: list[float]) -> str:
+    """``"m ± s"`` (sample std) over seeds, one value as it is, ``"—"`` for none."""
     if not values:
         return "—"
     if len(values) == 1:
         return f"{values[0]:.2f}"
     return f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
+
+
+def _present(cells: list[dict[str, Any]], key: str) -> list[Any]:
+    """The values of ``key`` in ``cells`` where it is recorded (not absent, not None)."""
+    return [c[key] for c in cells if c.get(key) is not None]
 
 
 def summarise(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -45,12 +51,12 @@ def summarise(state: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "per_seed": dict(per_seed),
             "seed_averages": [float(np.mean([per_seed[s][t] for t in tasks])) for s in complete],
             "n_seeds": len(per_seed),
-            "fit_seconds": [c["fit_seconds"] for c in ok],
-            "predict_seconds": [c["predict_seconds"] for c in ok],
-            "traced": [c["peak_traced_bytes"] for c in ok if c["peak_traced_bytes"] is not None],
-            "rss": [c["peak_rss_delta_bytes"] for c in ok if c["peak_rss_delta_bytes"] is not None],
+            "fit_seconds": _present(ok, "fit_seconds"),
+            "predict_seconds": _present(ok, "predict_seconds"),
+            "traced": _present(ok, "peak_traced_bytes"),
+            "rss": _present(ok, "peak_rss_delta_bytes"),
             "errors": [c for c in cells if c["status"] != "ok"],
-            "selection_seconds": [c["selection"].get("seconds", 0.0) for c in ok],
+            "selection_seconds": [(c.get("selection") or {}).get("seconds", 0.0) for c in ok],
         }
     return out
 
@@ -64,27 +70,45 @@ def _ours_on(summary: dict[str, Any], row_tasks: list[str]) -> list[float]:
     return out
 
 
-def _published_line(row: PublishedRow, tasks: list[str], note_id: int, summary: dict) -> str:
-    cells = [f"{row.values[t]:.2f}" if t in row.values else "—" for t in tasks]
-    avg = row.average
-    if avg is None:
-        avg_text = "—"
-    else:
-        avg_text = f"{avg:.2f}"
-        row_tasks = [t for t in tasks if t in row.values]
-        if len(row_tasks) < len(tasks):
-            avg_text += f" (over its {len(row_tasks)} tasks)"
-    delta = "—"
+def compare_published(row: PublishedRow, tasks: list[str], summary: dict) -> dict[str, Any]:
+    """How ``row`` compares with our summary of one method on ``tasks``.
+
+    Returns ``values`` (the row's value per task, ``None`` where it has none),
+    ``average`` and ``average_note`` (``" (over its k tasks)"`` when the row lacks some
+    tasks), ``delta`` (the mean of our per-seed averages minus the reference, on the
+    row's tasks; ``None`` without our numbers) and ``matched``/``compared`` (tasks where
+    every seed of ours rounds to the reference at its printed precision).
+    """
     row_tasks = [t for t in tasks if t in row.values]
+    avg = row.average
+    note = ""
+    if avg is not None and len(row_tasks) < len(tasks):
+        note = f" (over its {len(row_tasks)} tasks)"
+    delta = None
     ours = _ours_on(summary, row_tasks) if row_tasks else []
     if ours:
         ref = avg if (avg is not None and len(row_tasks) == len(row.values)) else None
         if ref is None:
             ref = float(np.mean([row.values[t] for t in row_tasks]))
-        delta = f"{np.mean(ours) - ref:+.2f}"
+        delta = float(np.mean(ours) - ref)
     ran = [t for t in row_tasks if summary["per_task"].get(t)]
     same = [all(row.matches(t, acc) for acc in summary["per_task"][t]) for t in ran]
-    match = f"{sum(same)}/{len(ran)}" if ran else "—"
+    return {
+        "values": [row.values.get(t) for t in tasks],
+        "average": avg,
+        "average_note": note,
+        "delta": delta,
+        "matched": sum(same),
+        "compared": len(ran),
+    }
+
+
+def _published_line(row: PublishedRow, tasks: list[str], note_id: int, summary: dict) -> str:
+    c = compare_published(row, tasks, summary)
+    cells = ["—" if v is None else f"{v:.2f}" for v in c["values"]]
+    avg_text = "—" if c["average"] is None else f"{c['average']:.2f}{c['average_note']}"
+    delta = "—" if c["delta"] is None else f"{c['delta']:+.2f}"
+    match = f"{c['matched']}/{c['compared']}" if c["compared"] else "—"
     kind = "re-computed, **not published**" if row.is_rerun else "published"
     label = f"↳ {row.label} — {kind} [{note_id}]"
     return "| " + " | ".join([label, *cells, avg_text, delta, match]) + " |"
@@ -133,8 +157,8 @@ def render_markdown(state: dict[str, Any]) -> str:
     order = list(methods_info)
     for method in sorted(summary, key=lambda m: order.index(m) if m in order else len(order)):
         s = summary[method]
-        cells = [_fmt(s["per_task"].get(t, [])) for t in tasks]
-        avg = _fmt(s["seed_averages"]) if s["seed_averages"] else "—"
+        cells = [format_mean_std(s["per_task"].get(t, [])) for t in tasks]
+        avg = format_mean_std(s["seed_averages"]) if s["seed_averages"] else "—"
         seeds = f"{s['n_seeds']} seed{'s' if s['n_seeds'] != 1 else ''}"
         lines.append(
             "| " + " | ".join([f"**{method}** (ours, {seeds})", *cells, avg, "", ""]) + " |"
@@ -174,7 +198,7 @@ def render_markdown(state: dict[str, Any]) -> str:
                 [
                     method,
                     f"{np.mean(fit):.3f}" if fit else "—",
-                    f"{np.mean(s['predict_seconds']):.3f}" if fit else "—",
+                    f"{np.mean(s['predict_seconds']):.3f}" if s["predict_seconds"] else "—",
                     f"{np.sum(fit):.2f}" if fit else "—",
                     f"{np.sum(s['selection_seconds']):.2f}" if fit else "—",
                     format_bytes(max(s["traced"])) if s["traced"] else "—",
