@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,19 @@ from transferkit._validation import TransferKitInputError
 
 __all__ = ["HtmlReport", "figure_png"]
 
+# Text cells that hold formatted numbers ("44.70 ± 0.35", "+0.02", "2/2", "—") align right.
+_NUMERIC_TEXT = re.compile(r"^(—|[-+]?\d+(\.\d+)?%?( ± \d+(\.\d+)?)?|\d+/\d+)$")
+
 _STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
+body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; }
 h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.6em; }
 table { border-collapse: collapse; margin: 0.8em 0; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.7em; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 th { background: #f3f3f3; }
+tr.ref td { color: #555; font-style: italic; background: #fafafa; }
+p.note { color: #555; font-size: 0.9em; }
 figure { margin: 1em 0; } figcaption { color: #555; font-size: 0.9em; }
 img { max-width: 100%; }
 """
@@ -68,9 +75,22 @@ class HtmlReport:
         self._parts.append(f"<p>{html.escape(str(text))}</p>")
 
     def table(
-        self, header: Sequence[str], rows: Sequence[Sequence[Any]], caption: str = ""
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        caption: str = "",
+        *,
+        table_id: str | None = None,
+        row_classes: Sequence[str | None] | None = None,
     ) -> None:
-        """A table; numbers are right-aligned, floats written with ``repr``-free ``g``."""
+        """A table; numbers are right-aligned, floats written with ``repr``-free ``g``.
+
+        Text cells holding a formatted number (``"44.70 ± 0.35"``, ``"+0.02"``, ``"2/2"``,
+        ``"—"``) are right-aligned too.
+
+        ``table_id`` sets the table's ``id`` attribute; ``row_classes`` gives one CSS
+        class (or ``None``) per row, e.g. ``"ref"`` for reference rows (grey, italic).
+        """
         width = len(header)
         for k, row in enumerate(rows):
             if len(row) != width:
@@ -78,20 +98,34 @@ class HtmlReport:
                     f"table row {k} has {len(row)} cells but the header has {width}; give one "
                     "cell per column."
                 )
-        out = ["<table>"]
+        if row_classes is not None and len(row_classes) != len(rows):
+            raise TransferKitInputError(
+                f"row_classes has {len(row_classes)} entries for {len(rows)} rows; give one "
+                "class (or None) per row."
+            )
+        attr = f" id='{html.escape(table_id, quote=True)}'" if table_id else ""
+        out = [f"<table{attr}>"]
         if caption:
             out.append(f"<caption>{html.escape(caption)}</caption>")
         out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
-        for row in rows:
+        for k, row in enumerate(rows):
             cells = []
             for cell in row:
                 if isinstance(cell, (int, float)) and not isinstance(cell, bool):
                     cells.append(f"<td class='num'>{cell:g}</td>")
+                elif isinstance(cell, str) and _NUMERIC_TEXT.match(cell):
+                    cells.append(f"<td class='num'>{html.escape(cell)}</td>")
                 else:
                     cells.append(f"<td>{html.escape(str(cell))}</td>")
-            out.append("<tr>" + "".join(cells) + "</tr>")
+            css = row_classes[k] if row_classes is not None else None
+            opening = f"<tr class='{html.escape(css, quote=True)}'>" if css else "<tr>"
+            out.append(opening + "".join(cells) + "</tr>")
         out.append("</table>")
         self._parts.append("\n".join(out))
+
+    def note(self, text: str) -> None:
+        """A small grey paragraph (how a figure was made, what was left out and why)."""
+        self._parts.append(f"<p class='note'>{html.escape(str(text))}</p>")
 
     def figure(self, figure: Any, caption: str = "", dpi: int = 100) -> None:
         """A matplotlib figure, embedded as a base64 PNG."""
