@@ -345,6 +345,11 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
             label_map={"AC": "x", "Fridge": "y", "Water kettle": "z", "LaptopCharger": "w"}
         ),
     ),
+    ("`write_results_report`", "a folder that does not exist", lambda: _report("missing")),
+    ("`write_results_report`", "an empty folder", lambda: _report("empty")),
+    ("`write_results_report`", "a truncated results file", lambda: _report("truncated")),
+    ("`write_results_report`", "only failed cells", lambda: _report("failed")),
+    ("`write_results_report`", "`max_samples=5`", lambda: _report("empty", max_samples=5)),
 ]
 
 
@@ -380,6 +385,25 @@ def _load_cross_country(**kwargs):
     from transferkit.nilm import load_cross_country
 
     load_cross_country(**kwargs)
+
+
+def _report(case: str, **options):
+    import json
+    import tempfile
+
+    from transferkit.report.experiment import write_results_report
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "results"
+        if case != "missing":
+            folder.mkdir()
+        if case == "truncated":
+            (folder / "digits.json").write_text('{"schema": 1, "suite": "dig')
+        if case == "failed":
+            cell = {"task": "U->M", "method": "jda", "seed": 0, "status": "error"}
+            state = {"schema": 1, "suite": "digits", "tasks": ["U->M"], "cells": [cell]}
+            (folder / "digits.json").write_text(json.dumps(state))
+        write_results_report(folder, **options)
 
 
 def _kmm_const():

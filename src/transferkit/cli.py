@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from transferkit.commands import bench, datasets, demo, distance, ftl, rank, run
+from transferkit.commands import bench, datasets, demo, distance, ftl, rank, report, run
 
 __all__ = ["app", "report_errors", "USAGE_ERROR", "FAILURE"]
 
@@ -141,6 +141,7 @@ app.command("demo")(demo.demo)
 app.command("distance")(distance.distance)
 app.add_typer(ftl.app, name="ftl")
 app.command("rank")(rank.rank)
+app.command("report")(report.report)
 app.command("run")(run.run)
 _guard_every_command(app)
 

@@ -64,6 +64,9 @@ def make_bad_files(folder, rng):
     (folder / "nan_task.yaml").write_text(
         "data: [{arrays: nan_task.npz}]\nmethods: [source_only]\noutput: nan_out\n"
     )
+    (folder / "empty_results").mkdir()
+    (folder / "truncated_results").mkdir()
+    (folder / "truncated_results" / "digits.json").write_text('{"schema": 1, "suite": "dig')
     return folder
 
 
@@ -193,6 +196,27 @@ CASES = {
         ["run", "{ok_run.yaml}", "--backend", "dask"],
         USAGE_ERROR,
         ["backend='dask' is not known; choose sequential or ray"],
+    ),
+    "report of a missing folder": (
+        ["report", "{no_results}"],
+        USAGE_ERROR,
+        ["does not exist", "--output folder of `transferkit bench`"],
+    ),
+    "report of an empty folder": (
+        ["report", "{empty_results}"],
+        USAGE_ERROR,
+        ["holds no results file"],
+    ),
+    "report of a truncated results file": (
+        ["report", "{truncated_results}"],
+        USAGE_ERROR,
+        ["digits.json is not valid JSON", "truncated"],
+    ),
+    "report of random bytes": (["report", "{random.npy}"], USAGE_ERROR, ["not a text results"]),
+    "report with --max-samples 3": (
+        ["report", "{empty_results}", "--max-samples", "3"],
+        USAGE_ERROR,
+        ["--max-samples"],
     ),
 }
 
