@@ -8,34 +8,30 @@ with the JSON (see :mod:`transferkit.bench.report`) and a plot (``.png``) is dra
 end of the run (see :mod:`transferkit.bench.plot`). Every write happens under a file
 lock and merges the cells already in the file, so two runs writing the same folder keep
 each other's cells (see :mod:`transferkit.bench.storage`).
+
+``run_benchmark`` is the one-suite case of ``transferkit run``: it builds the equivalent
+experiment config (:mod:`transferkit.experiments.config`) and runs its cells with the
+same runner (:func:`transferkit.experiments.runner.run_plan`); only where the cells are
+stored differs (one file per suite and selector here, one file per cell there).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import platform
 import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from transferkit._validation import TransferKitInputError, check_option
-from transferkit.bench._measure import measure
 from transferkit.bench.registry import MethodSpec, get_method
-from transferkit.bench.selection import (
-    SelectorInput,
-    candidate_params,
-    get_selector,
-    run_selector,
-)
+from transferkit.bench.selection import get_selector
 from transferkit.bench.storage import (
     SCHEMA_VERSION,
     atomic_write,
@@ -44,7 +40,8 @@ from transferkit.bench.storage import (
     read_results,
     results_lock,
 )
-from transferkit.bench.suites import Suite, get_suite
+from transferkit.bench.suites import SUITES, Suite, get_suite
+from transferkit.experiments.cell import CellResult, jsonable, now
 
 __all__ = [
     "DEFAULT_OUTPUT",
@@ -62,35 +59,6 @@ DEFAULT_OUTPUT = Path("transferkit_results")
 #: Largest number of seeds one run accepts (``seeds=N`` runs seeds 0 .. N-1).
 MAX_SEEDS = 1000
 _MAX_SEED_VALUE = 2**32 - 1
-
-
-@dataclass
-class CellResult:
-    """The outcome of one (task, method, seed) cell.
-
-    ``accuracy`` is the target accuracy in %; ``fit_seconds`` the wall time of ``fit``
-    of the selected configuration (selection time is in ``selection_seconds``);
-    memory figures are described in :mod:`transferkit.bench._measure`.
-    """
-
-    task: str
-    method: str
-    seed: int
-    status: str
-    accuracy: float | None = None
-    fit_seconds: float | None = None
-    predict_seconds: float | None = None
-    peak_traced_bytes: int | None = None
-    peak_rss_delta_bytes: int | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    selection: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-    finished_at: str = ""
-
-    @property
-    def key(self) -> tuple[str, str, int]:
-        """``(task, method, seed)``."""
-        return (self.task, self.method, self.seed)
 
 
 def result_paths(
@@ -112,10 +80,6 @@ def load_results(path: str | os.PathLike) -> dict[str, Any]:
     :class:`~transferkit._validation.TransferKitInputError` with one clear message.
     """
     return read_results(path)
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _git_commit() -> str | None:
@@ -196,105 +160,11 @@ def _methods_info(methods: Iterable[MethodSpec], suite: str) -> dict[str, Any]:
     return {
         m.name: {
             "description": m.description,
-            "param_grid": {k: [_jsonable(v) for v in vs] for k, vs in (m.param_grid or {}).items()},
+            "param_grid": {k: [jsonable(v) for v in vs] for k, vs in (m.param_grid or {}).items()},
             "published": list(m.published.get(suite, ())),
         }
         for m in methods
     }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return repr(value)
-
-
-def _run_cell(
-    suite: Suite,
-    task_name: str,
-    data: tuple[np.ndarray, ...],
-    method: MethodSpec,
-    seed: int,
-    select: str,
-    memory: str,
-) -> CellResult:
-    # A task gives (X, y, X_target, y_target) or, with several source domains,
-    # (X, y, X_target, y_target, sample_domain): the ids reach fit and the selectors.
-    Xs, ys, Xt, yt = data[:4]
-    sample_domain = data[4] if len(data) > 4 else None
-    domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
-    selector = get_selector(select)
-    selection: dict[str, Any] = {"selector": select}
-    try:
-        candidates = candidate_params(method)
-        if select == "none" or candidates == [{}]:
-            params: dict[str, Any] = {}
-            if select != "none":
-                selection["note"] = "method has no param_grid: defaults used"
-        else:
-            problem = SelectorInput(
-                method=method,
-                candidates=candidates,
-                X=Xs,
-                y=ys,
-                X_target=Xt,
-                y_target=yt if selector.uses_target_labels else None,
-                sample_domain=sample_domain,
-                random_state=seed,
-            )
-            t0 = time.perf_counter()
-            params, info = run_selector(selector, problem)
-            selection.update(
-                seconds=time.perf_counter() - t0,
-                n_candidates=len(candidates),
-                uses_target_labels=selector.uses_target_labels,
-                info=_jsonable(info),
-            )
-        estimator = method.build(seed, params)
-        with measure(
-            trace_memory=memory in ("both", "tracemalloc"), rss=memory in ("both", "rss")
-        ) as m:
-            t0 = time.perf_counter()
-            estimator.fit(Xs, ys, X_target=Xt, **domain_kwargs)
-            fit_seconds = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            predicted = np.asarray(estimator.predict(Xt))
-            predict_seconds = time.perf_counter() - t0
-        if predicted.shape != yt.shape:
-            raise TransferKitInputError(
-                f"{method.name}.predict returned shape {predicted.shape}; expected {yt.shape}."
-            )
-        accuracy = 100.0 * float(np.mean(predicted == yt))
-        return CellResult(
-            task=task_name,
-            method=method.name,
-            seed=seed,
-            status="ok",
-            accuracy=accuracy,
-            fit_seconds=fit_seconds,
-            predict_seconds=predict_seconds,
-            peak_traced_bytes=m.peak_traced_bytes,
-            peak_rss_delta_bytes=m.peak_rss_delta_bytes,
-            params=_jsonable(params),
-            selection=selection,
-            finished_at=_now(),
-        )
-    except Exception as exc:  # one broken method must not stop the whole benchmark
-        return CellResult(
-            task=task_name,
-            method=method.name,
-            seed=seed,
-            status="error",
-            selection=selection,
-            error=f"{type(exc).__name__}: {exc}",
-            finished_at=_now(),
-        )
 
 
 def _check_seeds(seeds: int | Sequence[int]) -> list[int]:
@@ -418,6 +288,11 @@ def run_benchmark(
                 f"not {suite_obj.name!r}."
             )
     task_list = list(suite_obj.tasks) if tasks is None else [suite_obj.task(name) for name in tasks]
+    if SUITES.get(suite_obj.name) is not suite_obj:
+        raise TransferKitInputError(
+            f"suite {suite_obj.name!r} is not the registered suite of that name; register it "
+            "first with transferkit.bench.register_suite(suite, replace=True)."
+        )
     json_path, md_path = result_paths(suite_obj.name, output_dir, select)
     plot_path = json_path.with_suffix(".png")
     check_not_committed([json_path, md_path, plot_path], force=force)
@@ -443,8 +318,8 @@ def run_benchmark(
         "memory": memory,
         "methods": _methods_info(specs, suite_obj.name),
         "environment": _environment(),
-        "created": _now(),
-        "updated": _now(),
+        "created": now(),
+        "updated": now(),
         "complete": False,
         "cells": [],
     }
@@ -467,7 +342,7 @@ def run_benchmark(
             state["cells"] = sorted(
                 merged.values(), key=lambda c: (c["method"], order.get(c["task"], 1e9), c["seed"])
             )
-            state["updated"] = _now()
+            state["updated"] = now()
             state["complete"] = final and _all_ok(merged, task_list, specs, seed_list)
             atomic_write(json_path, json.dumps(state, indent=1, sort_keys=False) + "\n")
             if write_markdown:
@@ -477,47 +352,62 @@ def run_benchmark(
             if final and plot:
                 _draw(state, plot_path)
 
-    todo = [
-        (task, spec, seed)
-        for task in task_list
-        for spec in specs
-        for seed in seed_list
-        if not (resume and cells.get((task.name, spec.name, seed), {}).get("status") == "ok")
-    ]
-    if not todo:
+    from transferkit.experiments.config import parse_config
+    from transferkit.experiments.plan import make_plan
+    from transferkit.experiments.runner import run_plan
+
+    config = parse_config(
+        {
+            "name": suite_obj.name,
+            "data": [{"suite": suite_obj.name, "tasks": [t.name for t in task_list]}],
+            "methods": list(methods),
+            "selection": [select],
+            "seeds": seed_list,
+            "memory": memory,
+        },
+        source="the benchmark settings",
+    )
+    plan = make_plan(config)
+    store = _SuiteFileStore(cells, mine, lambda: save(final=False), json_path)
+    finished = store.finished(plan.cells)
+    if resume and all(finished.get(c.cell_id, {}).get("status") == "ok" for c in plan.cells):
         save(final=True)
         return state
     save(final=False)
-
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, disable=not verbose, transient=False) as bar:
-        job = bar.add_task(f"{suite_obj.name}", total=len(todo))
-        loaded: tuple[str, tuple[np.ndarray, ...]] | None = None
-        for task, spec, seed in todo:
-            bar.update(job, description=f"{suite_obj.name} {task.name} {spec.name} seed {seed}")
-            if loaded is None or loaded[0] != task.name:
-                loaded = (task.name, tuple(np.asarray(a) for a in suite_obj.load(task)))
-            result = _run_cell(suite_obj, task.name, loaded[1], spec, seed, select, memory)
-            mine[result.key] = asdict(result)
-            save(final=False)
-            bar.advance(job)
+    run_plan(plan, store, {}, resume=resume, verbose=verbose)
     save(final=True)
     return state
+
+
+class _SuiteFileStore:
+    """The cells of one suite file (``<suite>[.select-<name>].json``) as a result store.
+
+    A cell is found by ``(task, method, seed)`` (the file holds one selector); saving one
+    merges it into the file under the lock and rewrites the markdown report.
+    """
+
+    def __init__(
+        self,
+        cells: dict[tuple[str, str, int], dict[str, Any]],
+        mine: dict[tuple[str, str, int], dict[str, Any]],
+        write: Any,
+        json_path: Path,
+    ) -> None:
+        self.cells, self.mine, self.write, self.json_path = cells, mine, write, json_path
+
+    def finished(self, cells: Sequence[Any]) -> dict[str, dict[str, Any]]:
+        out = {}
+        for cell in cells:
+            stored = self.cells.get((cell.source.task, cell.method.name, cell.seed))
+            if stored is not None:
+                out[cell.cell_id] = stored
+        return out
+
+    def save(self, cell: Any, result: CellResult) -> tuple[dict[str, Any], Path]:
+        record = result.to_dict()
+        self.mine[result.key] = record
+        self.write()
+        return record, self.json_path
 
 
 def _draw(state: dict[str, Any], path: Path) -> None:

@@ -17,16 +17,17 @@ them.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from transferkit._validation import TransferKitInputError
 from transferkit.experiments.cell import CellResult
 from transferkit.experiments.config import ExperimentConfig, load_config
 from transferkit.experiments.plan import Cell, Plan, make_plan
 
-__all__ = ["RunSummary", "default_output", "run_experiment"]
+__all__ = ["ResultStore", "RunSummary", "default_output", "run_experiment", "run_plan"]
 
 
 @dataclass
@@ -93,6 +94,65 @@ def _write_config(config: ExperimentConfig, output_dir: Path) -> None:
     atomic_write(output_dir / "config.yaml", text)
 
 
+class ResultStore(Protocol):
+    """Where a run keeps its cells (per-cell files for ``run``, one suite file for
+    ``bench``)."""
+
+    def finished(self, cells: Sequence[Cell]) -> dict[str, dict[str, Any]]:
+        """``cell_id -> stored cell`` for the cells of ``cells`` already stored."""
+
+    def save(self, cell: Cell, result: CellResult) -> tuple[dict[str, Any], Path]:
+        """Store one finished cell at once; return its stored form and file."""
+
+
+def run_plan(
+    plan: Plan,
+    store: ResultStore,
+    records: dict[str, dict[str, Any]],
+    *,
+    resume: bool,
+    verbose: bool = True,
+    observer: Any = None,
+) -> tuple[int, int]:
+    """Run the cells of ``plan`` that ``store`` does not hold finished; the one runner.
+
+    Every cell (resumed or run) ends in ``records`` (``cell_id -> stored cell``) as soon
+    as it is known, so a caller can write partial results after an interruption.
+    Returns ``(n_run, n_resumed)``.
+    """
+    from transferkit.experiments.engine import execute
+
+    previous = store.finished(plan.cells) if resume else {}
+    todo: list[Cell] = []
+    for cell in plan.cells:
+        old = previous.get(cell.cell_id)
+        if old is not None and old.get("status") == "ok":
+            records[cell.cell_id] = old
+        else:
+            todo.append(cell)
+    n_resumed = len(plan.cells) - len(todo)
+
+    def on_result(cell: Cell, result: CellResult) -> None:
+        record, path = store.save(cell, result)
+        records[cell.cell_id] = record
+        if observer is not None:
+            observer.on_cell_done(cell.key, dict(record["params"]), _metrics(record), [path])
+
+    execution = plan.config.execution
+    execute(
+        todo,
+        on_result,
+        backend=execution.backend,
+        title=plan.config.name,
+        verbose=verbose,
+        address=execution.address,
+        max_parallel=execution.max_parallel,
+        num_cpus=execution.num_cpus,
+        object_store_mb=execution.object_store_mb,
+    )
+    return len(todo), n_resumed
+
+
 def run_experiment(
     config: ExperimentConfig | str | os.PathLike[str],
     *,
@@ -136,7 +196,6 @@ def run_experiment(
     (1, 0, 44.7)
     """
     from transferkit.bench.storage import check_output_dir
-    from transferkit.experiments.engine import execute
     from transferkit.experiments.store import CellStore
     from transferkit.experiments.table import summary_rows, write_table
 
@@ -149,48 +208,23 @@ def run_experiment(
     plan: Plan = make_plan(config)
     check_output_dir(out)
     store = CellStore(out)
-    previous = store.finished() if resume else {}
-    records: dict[str, dict[str, Any]] = {}
-    todo: list[Cell] = []
-    for cell in plan.cells:
-        old = previous.get(cell.cell_id)
-        if old is not None and old.get("status") == "ok":
-            records[cell.cell_id] = old
-        else:
-            todo.append(cell)
-    n_resumed = len(records)
     _write_config(config, out)
-    observer = _observer(config, out)
-
-    def on_result(cell: Cell, result: CellResult) -> None:
-        record, path = store.save(cell, result)
-        records[cell.cell_id] = record
-        if observer is not None:
-            observer.on_cell_done(cell.key, dict(record["params"]), _metrics(record), [path])
-
     meta = {
         "name": config.name,
         "description": config.description,
         "selection": list(config.selection),
         "seeds": config.seed_list,
     }
+    records: dict[str, dict[str, Any]] = {}
 
     def finish() -> tuple[Path, Path]:
         done = [records[c.cell_id] for c in plan.cells if c.cell_id in records]
         return write_table(out, done, {**meta, "complete": len(done) == len(plan.cells)})
 
-    execution = config.execution
+    observer = _observer(config, out)
     try:
-        execute(
-            todo,
-            on_result,
-            backend=execution.backend,
-            title=config.name,
-            verbose=verbose,
-            address=execution.address,
-            max_parallel=execution.max_parallel,
-            num_cpus=execution.num_cpus,
-            object_store_mb=execution.object_store_mb,
+        n_run, n_resumed = run_plan(
+            plan, store, records, resume=resume, verbose=verbose, observer=observer
         )
     finally:
         try:
@@ -203,7 +237,7 @@ def run_experiment(
     return RunSummary(
         output_dir=out,
         n_cells=len(plan.cells),
-        n_run=len(todo),
+        n_run=n_run,
         n_resumed=n_resumed,
         n_failed=len(failed),
         rows=summary_rows(cells),

@@ -46,8 +46,8 @@ class CellStore:
         """Where the file of ``cell`` lives."""
         return self.folder / cell_file_name(cell)
 
-    def finished(self) -> dict[str, dict[str, Any]]:
-        """``cell_id -> cell`` of every readable cell file already in the folder."""
+    def finished(self, cells: Any = None) -> dict[str, dict[str, Any]]:
+        """``cell_id -> cell`` of every cell file already in the folder."""
         out: dict[str, dict[str, Any]] = {}
         if not self.folder.is_dir():
             return out
