@@ -90,23 +90,55 @@ def _ray_cell(
 
 
 def _start_ray(address: str | None, num_cpus: int | None, object_store_mb: int) -> bool:
-    """Connect to Ray (start a local instance unless ``address``); True if we started it."""
+    """Connect to Ray (start a local instance unless ``address``); True if we started it.
+
+    A local instance's workers get this process's ``sys.path`` as their ``PYTHONPATH``,
+    so that they import the same transferkit and the modules that registered methods.
+    """
+    import os
+    import sys
+    import warnings
+
     from transferkit._optional import require
 
     ray = require("ray", extra="ray", purpose="transferkit run with backend ray")
     if ray.is_initialized():
         return False
-    if address is not None:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    else:
-        ray.init(
-            num_cpus=num_cpus,
-            include_dashboard=False,
-            object_store_memory=object_store_mb * 1024 * 1024,
-            log_to_driver=False,
-            configure_logging=False,
-        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # Ray's accelerator-variable notice
+        if address is not None:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+        else:
+            path = os.pathsep.join(p for p in sys.path if p)
+            ray.init(
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                object_store_memory=object_store_mb * 1024 * 1024,
+                log_to_driver=False,
+                configure_logging=False,
+                runtime_env={"env_vars": {"PYTHONPATH": path}},
+            )
     return True
+
+
+def _ray_error(cell: Cell, exc: BaseException) -> CellResult:
+    """The record of a cell whose Ray task failed outside the method (worker died, ...)."""
+    import re
+
+    cause = getattr(exc, "cause", None)
+    kind = type(cause).__name__ if isinstance(cause, BaseException) else type(exc).__name__
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return CellResult(
+        task=cell.source.task,
+        method=cell.method.name,
+        seed=cell.seed,
+        status="error",
+        params=dict(cell.method.params),
+        selection={"selector": cell.select},
+        error=f"{kind}: {text}",
+        error_type=kind,
+        finished_at=now(),
+    )
 
 
 def _on_ray(
@@ -153,17 +185,7 @@ def _on_ray(
                     try:
                         result = ray.get(ref)
                     except Exception as exc:  # the worker died or could not unpickle
-                        result = CellResult(
-                            task=cell.source.task,
-                            method=cell.method.name,
-                            seed=cell.seed,
-                            status="error",
-                            params=dict(cell.method.params),
-                            selection={"selector": cell.select},
-                            error=f"{type(exc).__name__}: {exc}",
-                            error_type=type(exc).__name__,
-                            finished_at=now(),
-                        )
+                        result = _ray_error(cell, exc)
                     on_result(cell, result)
                     bar.update(job, description=f"{title} {_describe(cell)}")
                     bar.advance(job)
