@@ -86,7 +86,8 @@ def test_moment_distance_gradient_matches_finite_differences(central):
 
 def test_source_weights():
     assert source_weights(torch.tensor([1.0, 3.0]), "uniform").tolist() == [0.5, 0.5]
-    w = source_weights(torch.tensor([1.0, 2.0, 3.0]))
+    assert source_weights(torch.tensor([1.0, 3.0])).tolist() == [0.5, 0.5]  # the default
+    w = source_weights(torch.tensor([1.0, 2.0, 3.0]), "moment")
     np.testing.assert_allclose(
         w.numpy(), np.exp(-np.array([0.5, 1, 1.5])) / np.exp(-np.array([0.5, 1, 1.5])).sum()
     )
@@ -148,11 +149,28 @@ def test_closer_source_weighs_more_and_uniform_is_uniform(rng):
     y = np.r_[(near[:, 0] > 0.1).astype(int), (far[:, 0] > 4).astype(int)]
     ids = np.repeat([1, 2], 150)
     kw = dict(FAST, trade_off=0.0, random_state=0)
-    clf = M3SDA(**kw).fit(X, y, X_target=Xt, sample_domain=ids)
+    clf = M3SDA(**kw, combination="moment").fit(X, y, X_target=Xt, sample_domain=ids)
     assert clf.source_distances_[0] < clf.source_distances_[1]
     assert clf.source_weights_[0] > clf.source_weights_[1]
-    uniform = M3SDA(**kw, combination="uniform").fit(X, y, X_target=Xt, sample_domain=ids)
+    d = clf.source_distances_
+    np.testing.assert_allclose(
+        clf.source_weights_, np.exp(-d / d.mean()) / np.exp(-d / d.mean()).sum()
+    )
+    # the default (the paper's re-implementations): equal weights, the same distances
+    uniform = M3SDA(**kw).fit(X, y, X_target=Xt, sample_domain=ids)
+    assert uniform.combination == "uniform"
     assert uniform.source_weights_.tolist() == [0.5, 0.5]
+    np.testing.assert_allclose(uniform.source_distances_, d)
+    # training does not depend on the combination: the same epoch gives the same heads,
+    # and the default prediction is the plain average of the heads' probabilities
+    assert clf.selected_epoch_ == uniform.selected_epoch_ == 2  # selection=None: the last
+    with torch.no_grad():
+        f = torch.as_tensor(uniform.embed(Xt), dtype=torch.float32)
+        heads = [torch.softmax(z, 1).double().numpy() for z in uniform.net_.head_logits(f)]
+    np.testing.assert_allclose(uniform.embed(Xt), clf.embed(Xt))
+    np.testing.assert_allclose(uniform.predict_proba(Xt), (heads[0] + heads[1]) / 2, rtol=1e-5)
+    w = clf.source_weights_
+    np.testing.assert_allclose(clf.predict_proba(Xt), w[0] * heads[0] + w[1] * heads[1], rtol=1e-5)
 
 
 def test_alignment_reduces_the_moment_distance_on_amazon_reviews(data_home):
@@ -247,3 +265,62 @@ def test_tensors_and_datasets_give_the_same_model_as_arrays(rng):
     assert clf.score(TensorDataset(torch.as_tensor(Xt), torch.as_tensor(Xt[:, 0] > 0))) == (
         ref.score(Xt, (Xt[:, 0] > 0).astype(int))
     )
+
+
+def test_checkpoint_dir_resumes_an_interrupted_fit_exactly(tmp_path, rng, resume_after_interrupt):
+    X, y, ids = _sources(rng, 3)
+    Xt = rng.normal(size=(80, 5))
+    kw = dict(FAST, epochs=5, dropout=0.3, selection="dev", combination="moment", random_state=2)
+    args = ((X, y), dict(X_target=Xt, sample_domain=ids))
+    full = M3SDA(**kw).fit(*args[0], **args[1])
+    resumed = resume_after_interrupt(M3SDA, kw, args, tmp_path)
+    assert (tmp_path / "m3sda.pt").is_file()
+    assert full.resumed_from_epoch_ is None and resumed.resumed_from_epoch_ == 2
+    np.testing.assert_array_equal(resumed.predict_proba(Xt), full.predict_proba(Xt))
+    assert resumed.selection_scores_ == full.selection_scores_
+    assert resumed.selected_epoch_ == full.selected_epoch_
+    assert resumed.history_ == full.history_
+    assert resumed.moment_distances_ == full.moment_distances_
+    np.testing.assert_array_equal(resumed.source_weights_, full.source_weights_)
+    assert resumed.n_epochs_recorded_ == 5
+    # other settings never reuse it: trains anew, as without a checkpoint
+    other = dict(kw, combination="uniform")
+    with pytest.warns(UserWarning, match="training anew"):
+        again = M3SDA(**other, checkpoint_dir=str(tmp_path)).fit(*args[0], **args[1])
+    assert again.resumed_from_epoch_ is None
+    np.testing.assert_array_equal(
+        again.predict_proba(Xt), M3SDA(**other).fit(*args[0], **args[1]).predict_proba(Xt)
+    )
+
+
+def test_parameters_are_those_of_the_other_deep_estimators(rng):
+    from transferkit.deep import DANN, AdaptationNet, mlp
+    from transferkit.deep.methods import _DeepAdaptation
+
+    shared = _DeepAdaptation._parameter_constraints
+    own = M3SDA._parameter_constraints
+    assert set(own) == (set(shared) - {"discriminator_hidden"}) | {
+        "n_moments",
+        "central",
+        "combination",
+    }
+    assert all(own[k] is shared[k] for k in own if k in shared)  # one definition
+    assert set(M3SDA().get_params()) == set(own)
+    assert set(DANN().get_params()) - set(M3SDA().get_params()) == {"discriminator_hidden"}
+    with pytest.raises(TypeError, match="discriminator_hidden"):
+        M3SDA(discriminator_hidden=(8,))
+    X, y, ids = _sources(rng, 2)
+    Xt = rng.normal(size=(40, 5))
+    # the networks of the other deep estimators: an AdaptationNet (its trunk and neck),
+    # a callable, and torch.device
+    net = mlp(5, 2, (8,), 0.0)
+    clf = M3SDA(**dict(FAST, hidden=(99,)), network=net, device=torch.device("cpu"))
+    clf.fit(X, y, X_target=Xt, sample_domain=ids)
+    assert clf.embed(Xt).shape == (40, 8) and len(clf.net_.heads) == 2
+    assert clf.net_.trunk is not net.trunk  # copied, the given network is left alone
+
+    def make(d, k):
+        return AdaptationNet(torch.nn.Identity(), torch.nn.Linear(d, 3), 3, k)
+
+    made = M3SDA(**FAST, network=make)
+    assert made.fit(X, y, X_target=Xt, sample_domain=ids).embed(Xt).shape == (40, 3)

@@ -187,3 +187,17 @@ def test_parameters_after_the_network_are_keyword_only():
     with pytest.raises(TypeError):
         DANN("mlp", (1, 16, 16))  # type: ignore[misc]
     assert DANN("mlp").network == "mlp"
+
+
+def test_checkpoint_dir_resumes_an_interrupted_fit_exactly(tmp_path, rng, resume_after_interrupt):
+    Xs, ys = _blobs(rng)
+    Xt, _ = _blobs(rng, shift=0.3)
+    kw = dict(FAST, epochs=4, dropout=0.3, selection="dev", random_state=1)
+    args = ((Xs, ys), dict(X_target=Xt))
+    full = DANN(**kw).fit(*args[0], **args[1])
+    resumed = resume_after_interrupt(DANN, kw, args, tmp_path)
+    assert (tmp_path / "dann.pt").is_file() and resumed.resumed_from_epoch_ == 2
+    np.testing.assert_array_equal(resumed.predict_proba(Xt), full.predict_proba(Xt))
+    assert resumed.selection_scores_ == full.selection_scores_
+    assert resumed.selected_epoch_ == full.selected_epoch_
+    assert resumed.history_ == full.history_

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,18 +23,11 @@ import torch
 import torch.nn.functional as F  # noqa: N812
 from torch import nn
 
-from transferkit._validation import (
-    Interval,
-    SequenceOf,
-    StrOptions,
-    TransferKitInputError,
-)
-from transferkit.base import BaseTransferClassifier
-from transferkit.deep.networks import lenet, mlp
-from transferkit.deep.selection import CRITERIA, EpochSelection
-from transferkit.engine import AnnealedLR, Batch, Callback, DomainBatches, Engine, TrainStep
+from transferkit._validation import Interval, StrOptions, TransferKitInputError
+from transferkit.deep.methods import _DeepAdaptation
+from transferkit.deep.selection import EpochSelection
+from transferkit.engine import AnnealedLR, Batch, Callback, DomainBatches, TrainStep
 from transferkit.engine.data import TensorSource
-from transferkit.engine.inputs import TorchInputMixin
 
 __all__ = ["M3SDA", "M3SDANet", "M3SDAStep", "moment_distance", "moment_vectors"]
 
@@ -134,13 +127,27 @@ class M3SDANet(nn.Module):
     features : int
         Bottleneck width.
     n_classes, n_sources : int
+    transform : callable, optional
+        Applied to the input first (as in :class:`~transferkit.deep.AdaptationNet`).
+    channels_last : bool, default=False
+        Feed image inputs to the trunk in the channels-last memory format (as
+        :class:`~transferkit.deep.AdaptationNet` does; the maths are unchanged).
     """
 
     def __init__(
-        self, trunk: nn.Module, neck: nn.Module, features: int, n_classes: int, n_sources: int
+        self,
+        trunk: nn.Module,
+        neck: nn.Module,
+        features: int,
+        n_classes: int,
+        n_sources: int,
+        *,
+        transform: Any = None,
+        channels_last: bool = False,
     ) -> None:
         super().__init__()
         self.trunk, self.neck = trunk, neck
+        self.transform, self.channels_last = transform, bool(channels_last)
         self.heads = nn.ModuleList(
             nn.Linear(int(features), int(n_classes)) for _ in range(n_sources)
         )
@@ -149,6 +156,10 @@ class M3SDANet(nn.Module):
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         """Bottleneck features :math:`G(x)`."""
+        if self.transform is not None:
+            x = self.transform(x)
+        if self.channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
         return self.neck(self.trunk(x))
 
     def head_logits(self, f: torch.Tensor) -> list[torch.Tensor]:
@@ -207,7 +218,7 @@ class M3SDAStep(TrainStep):
 class _SourceWeights(Callback):
     """After every epoch: each source's moment distance to the target, and the weights."""
 
-    order = 12  # before the checkpoint (20) and the epoch selection (30)
+    order = 12  # before the epoch selection (14) and the checkpoint
 
     def __init__(self, net, sources, target, n_moments, central, combination) -> None:
         self.net, self.sources, self.target = net, sources, target
@@ -248,15 +259,15 @@ class _SourceWeights(Callback):
         return {"combination": self.combination}
 
 
-def source_weights(distances: torch.Tensor, combination: str = "moment") -> torch.Tensor:
-    r"""Combination weights :math:`w_i \propto \exp(-d_i/\bar d)` (``"moment"``) or
-    :math:`1/N` (``"uniform"``).
+def source_weights(distances: torch.Tensor, combination: str = "uniform") -> torch.Tensor:
+    r"""Combination weights :math:`1/N` (``"uniform"``, M3SDA's default) or
+    :math:`w_i \propto \exp(-d_i/\bar d)` (``"moment"``).
 
     Examples
     --------
-    >>> source_weights(torch.tensor([1.0, 1.0])).tolist()
+    >>> source_weights(torch.tensor([1.0, 3.0])).tolist()
     [0.5, 0.5]
-    >>> w = source_weights(torch.tensor([1.0, 3.0])); bool(w[0] > w[1])
+    >>> w = source_weights(torch.tensor([1.0, 3.0]), "moment"); bool(w[0] > w[1])
     True
     """
     d = distances.double()
@@ -267,10 +278,7 @@ def source_weights(distances: torch.Tensor, combination: str = "moment") -> torc
     return torch.softmax(-d / mean, 0)
 
 
-_POSITIVE_INT = Interval(Integral, 1, None, closed="left")
-
-
-class M3SDA(TorchInputMixin, BaseTransferClassifier):
+class M3SDA(_DeepAdaptation):
     r"""Moment matching for multi-source domain adaptation (Peng et al., ICCV 2019).
 
     One feature extractor :math:`G` is shared by the :math:`N` labelled sources
@@ -297,19 +305,27 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
     not). With one source the pairwise term is empty and the loss is a moment-matching
     loss between one source and the target.
 
-    At test time the target prediction is the weighted combination of the source
-    classifiers,
+    At test time the target prediction combines the source classifiers,
 
     .. math:: p(y \mid x) = \sum_{i=1}^{N} w_i\, \mathrm{softmax}\big(C_i(G(x))\big)_y,
-              \qquad \sum_i w_i = 1,
+              \qquad \sum_i w_i = 1.
 
-    with weights from each source's moment distance to the target in the learned feature
-    space, :math:`d_i = \sum_k \lVert \mathbb E(X_i^k) - \mathbb E(X_T^k)\rVert_2`
-    (computed after every epoch on up to 1000 samples of each source and 2000 target
-    samples): :math:`w_i \propto \exp(-d_i / \bar d)`, :math:`\bar d` the mean of the
-    :math:`d_i` (``combination="moment"``); closer sources weigh more, as in the paper's
-    bound (Theorem 2), where each source's error enters with the weight of its divergence to
-    the target. ``combination="uniform"`` averages the classifiers with equal weights.
+    ``combination="uniform"`` (the default): :math:`w_i = 1/N`, the average of the source
+    classifiers' probabilities. The paper's overview figure describes the target prediction
+    as a weighted combination of the source classifiers' outputs, and its equations (the
+    objective, Eqs. 1-2, and the bounds, where the source weights are any convex
+    combination) state no rule for those weights; the authors' released digits code
+    predicts with a single classifier shared by the sources, and the Dassl
+    re-implementation (Zhou et al.) averages the source classifiers' probabilities with
+    equal weights. The default follows the latter.
+    ``combination="moment"`` (not from the paper): weights from each source's moment
+    distance to the target in the learned feature space,
+    :math:`d_i = \sum_k \lVert \mathbb E(X_i^k) - \mathbb E(X_T^k)\rVert_2` (computed after
+    every epoch on up to 1000 samples of each source and 2000 target samples),
+    :math:`w_i \propto \exp(-d_i / \bar d)`, :math:`\bar d` the mean of the :math:`d_i`:
+    closer sources weigh more, in the spirit of the paper's bound (Theorem 2), where each
+    source's error enters with the weight of its divergence to the target. The distances
+    :math:`d_i` are recorded (``source_distances_``) whichever the combination.
 
     Several sources come stacked in ``X``/``y`` with ``sample_domain`` (one id per source;
     any number of sources, one included); the target is ``X_target``. Batches hold
@@ -320,14 +336,16 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
 
     Parameters
     ----------
-    network : {"auto", "mlp", "lenet"}, default="auto"
-        :math:`G`: ``"auto"`` is LeNet when ``image_shape`` is given, else the MLP.
+    network : "auto", "lenet", "mlp", a finetune backbone name, AdaptationNet or callable
+        :math:`G` (its trunk and neck; its classifier is replaced by the per-source
+        classifiers), as for the other deep estimators (:class:`~transferkit.deep.DANN`):
+        ``"auto"`` is LeNet when ``image_shape`` is given, else the MLP.
     image_shape : (C, H, W), optional
-        How to view the rows of ``X`` as images (LeNet).
+        How to view the rows of ``X`` as images.
     hidden : sequence of int, default=(256,)
         Dense layers of the MLP (the last one is the bottleneck).
     features : int, default=500
-        Bottleneck width of LeNet.
+        Bottleneck width of the convolutional networks.
     dropout : float, default=0.5
     trade_off : float, default=0.01
         :math:`\lambda`; 0 trains the per-source classifiers without alignment. The
@@ -339,8 +357,9 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
         :math:`K`.
     central : bool, default=False
         Central moments for :math:`k \ge 2`.
-    combination : {"moment", "uniform"}, default="moment"
-        Weights of the source classifiers at test time.
+    combination : {"uniform", "moment"}, default="uniform"
+        Weights of the source classifiers at test time: equal (``"uniform"``) or
+        :math:`\exp(-d_i/\bar d)` (``"moment"``); see above.
     epochs, batch_size : int, default=20, 64
     lr, momentum, weight_decay : float, default=0.01, 0.9, 5e-4
         SGD (Nesterov) settings.
@@ -350,10 +369,18 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
         Label-free choice of the epoch kept (``None``: the last one).
     val_fraction : float, default=0.1
         Source samples held out for IWCV/DEV.
-    device : str, optional
+    checkpoint_dir : str, optional
+        Checkpoint after every epoch (``m3sda.pt``); resumed only when written with the
+        same data, starting weights and every setting (else trains anew with a warning).
+    device : str or torch.device, optional
     random_state : int, default=0
         Seeds initialisation, batches and dropout through local generators.
     verbose : bool, default=False
+        Progress bar with the live losses.
+
+    The parameter rules, the held-out split, the networks and the engine (device,
+    checkpoint, resume) are those of the other deep estimators; the only parameter they
+    have and M3SDA has not is ``discriminator_hidden`` (no discriminator here).
 
     Attributes
     ----------
@@ -366,7 +393,8 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
         :math:`d_i` of the kept epoch.
     moment_distances_ : list of float
         :math:`MD^2` on the fixed evaluation samples after every epoch.
-    history_, selection_scores_, selected_epoch_ : as for the other deep methods.
+    history_, selection_scores_, selected_epoch_, resumed_from_epoch_
+        As for the other deep methods.
 
     References
     ----------
@@ -387,117 +415,44 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
     ((100, 2), 1.0)
     """
 
-    _max_sources: int | None = None
-    _requires_target = True
+    _method = "m3sda"
+    _extra_params = ("n_moments", "central", "combination")
+    _excluded_params = ("discriminator_hidden",)
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "network": [StrOptions({"auto", "mlp", "lenet"})],
-        "image_shape": [None, SequenceOf(_POSITIVE_INT)],
-        "hidden": [SequenceOf(_POSITIVE_INT)],
-        "features": [_POSITIVE_INT],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "trade_off": [Interval(Real, 0, None, closed="left")],
+        **{
+            k: v
+            for k, v in _DeepAdaptation._parameter_constraints.items()
+            if k not in ("discriminator_hidden",)
+        },
         "n_moments": [Interval(Integral, 1, 10, closed="both")],
         "central": ["boolean"],
-        "combination": [StrOptions({"moment", "uniform"})],
-        "epochs": [_POSITIVE_INT],
-        "batch_size": [_POSITIVE_INT],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "lr_annealing": ["boolean"],
-        "selection": [StrOptions(set(CRITERIA)), None],
-        "val_fraction": [Interval(Real, 0, 1, closed="left")],
-        "device": [str, None],
-        "random_state": [Interval(Integral, 0, 2**31 - 1, closed="both")],
-        "verbose": ["boolean"],
+        "combination": [StrOptions({"uniform", "moment"})],
     }
 
     def __init__(
         self,
-        network: str = "auto",
+        network: Any = "auto",
         *,
-        image_shape: Sequence[int] | None = None,
-        hidden: Sequence[int] = (256,),
-        features: int = 500,
-        dropout: float = 0.5,
         trade_off: float = 0.01,
         n_moments: int = 2,
         central: bool = False,
-        combination: str = "moment",
-        epochs: int = 20,
-        batch_size: int = 64,
-        lr: float = 0.01,
-        momentum: float = 0.9,
-        weight_decay: float = 5e-4,
-        lr_annealing: bool = True,
-        selection: str | None = "dev",
-        val_fraction: float = 0.1,
-        device: str | None = None,
-        random_state: int = 0,
-        verbose: bool = False,
+        combination: str = "uniform",
+        **kwargs: Any,
     ) -> None:
-        self.network = network
-        self.image_shape = image_shape
-        self.hidden = hidden
-        self.features = features
-        self.dropout = dropout
-        self.trade_off = trade_off
+        if "discriminator_hidden" in kwargs:
+            raise TypeError(
+                "M3SDA() got an unexpected keyword argument 'discriminator_hidden' (M3SDA "
+                "has no domain discriminator)."
+            )
+        super().__init__(network, trade_off=trade_off, **kwargs)
+        del self.discriminator_hidden  # set by the shared constructor; not a parameter here
         self.n_moments = n_moments
         self.central = central
         self.combination = combination
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.lr_annealing = lr_annealing
-        self.selection = selection
-        self.val_fraction = val_fraction
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    # ------------------------------------------------------------------ building
-    def _shape(self, n_features: int) -> tuple[int, int, int] | None:
-        if self.image_shape is None:
-            return None
-        shape = tuple(int(s) for s in self.image_shape)
-        if len(shape) != 3 or int(np.prod(shape)) != n_features:
-            raise TransferKitInputError(
-                f"image_shape={self.image_shape!r} does not match the {n_features} features "
-                "per row; give (channels, height, width) with channels*height*width = "
-                "n_features, or image_shape=None for feature vectors."
-            )
-        return shape
-
-    def _build_net(self, n_features: int, n_classes: int, n_sources: int) -> M3SDANet:
-        shape = self._shape(n_features)
-        kind = self.network
-        if kind == "auto":
-            kind = "lenet" if shape is not None else "mlp"
-        if kind == "lenet":
-            if shape is None:
-                raise TransferKitInputError(
-                    "network='lenet' needs image_shape=(channels, height, width)."
-                )
-            base = lenet(shape, n_classes, int(self.features), float(self.dropout))
-        else:
-            base = mlp(n_features, n_classes, tuple(self.hidden), float(self.dropout))
-        return M3SDANet(base.trunk, base.neck, base.features, n_classes, n_sources)
-
-    def _inputs(self, X: np.ndarray) -> torch.Tensor:
-        t = torch.as_tensor(np.asarray(X, dtype=np.float32))
-        shape = self._shape(t.shape[1])
-        return t.reshape(-1, *shape) if shape is not None else t
 
     # ------------------------------------------------------------------ contract
     def _fit(self, data: Any) -> None:
-        if self.selection in ("iwcv", "dev") and float(self.val_fraction) <= 0:
-            raise TransferKitInputError(
-                f"selection={self.selection!r} scores held-out source samples: give "
-                "val_fraction > 0, or choose selection='snd', 'entropy' or None."
-            )
         rs = int(self.random_state)
         n_classes = len(self.classes_)
         ids = np.unique(data.sample_domain)
@@ -505,16 +460,19 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
         ys = torch.as_tensor(np.searchsorted(self.classes_, data.y))
         ds = torch.as_tensor(np.searchsorted(ids, data.sample_domain).astype(np.int64))
         Xt = self._inputs(data.X_target)
-        n_val = int(np.ceil(float(self.val_fraction) * Xs.shape[0])) if self.val_fraction else 0
-        perm = torch.randperm(Xs.shape[0], generator=torch.Generator().manual_seed(rs + 7))
-        val, tr = perm[:n_val], perm[n_val:]
-        if tr.numel() < 2:
-            raise TransferKitInputError(
-                "too few source samples left for training; lower val_fraction."
-            )
+        val, tr, n_val = self._holdout(Xs.shape[0])
         with torch.random.fork_rng(devices=[]):  # seeded initialisation; global state kept
             torch.default_generator.manual_seed(rs)
-            net = self._build_net(int(data.X.shape[1]), n_classes, len(ids))
+            base = self._build_net(int(data.X.shape[1]), n_classes)
+            net = M3SDANet(
+                base.trunk,
+                base.neck,
+                base.features,
+                n_classes,
+                len(ids),
+                transform=base.transform,
+                channels_last=base.channels_last,
+            )
         step = M3SDAStep(
             net,
             trade_off=float(self.trade_off),
@@ -555,15 +513,7 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
         callbacks: list[Callback] = [weights, selector]
         if self.lr_annealing:
             callbacks.insert(0, AnnealedLR(10.0, 0.75))
-        engine = Engine(
-            int(self.epochs),
-            random_state=rs,
-            callbacks=callbacks,
-            key_epochs=True,
-            verbose=bool(self.verbose),
-            desc=type(self).__name__,
-            device=self.device,
-        )
+        engine = self._engine(callbacks)
         batches = DomainBatches(
             TensorSource(Xs[tr], ys[tr], ds[tr]), TensorSource(Xt), batch_size=int(self.batch_size)
         )
@@ -572,6 +522,7 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
         self.net_ = net
         self.source_ids_ = ids
         self.history_ = state.history
+        self.resumed_from_epoch_ = state.resumed_from_epoch
         self.selection_scores_ = selector.scores
         self.selected_epoch_ = selector.selected_epoch
         self.moment_distances_ = list(weights.totals)
@@ -585,21 +536,9 @@ class M3SDA(TorchInputMixin, BaseTransferClassifier):
 
     def use_epoch(self, epoch: int):
         """Load the weights (and combination weights) of ``epoch`` (0-based) into ``net_``."""
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(self, "net_")
-        if isinstance(epoch, bool) or not 0 <= int(epoch) < len(self._epoch_states):
-            raise TransferKitInputError(
-                f"epoch must be in [0, {len(self._epoch_states)}); got {epoch!r}."
-            )
-        self.net_.load_state_dict(self._epoch_states[int(epoch)])
+        super().use_epoch(epoch)
         self._set_epoch_attributes(int(epoch))
         return self
-
-    @property
-    def n_epochs_recorded_(self) -> int:
-        """Number of epochs whose weights :meth:`use_epoch` can load."""
-        return len(self._epoch_states)
 
     @torch.no_grad()
     def embed(self, X: Any) -> np.ndarray:

@@ -57,18 +57,20 @@ class _DeepAdaptation(TorchInputMixin, BaseTransferClassifier):
     """Shared plumbing: network, engine, selection. Subclasses set ``_method``.
 
     Subclasses with extra hyper-parameters take them as keywords and list them in
-    ``_extra_params`` (the common ones pass through ``**kwargs``).
+    ``_extra_params`` (the common ones pass through ``**kwargs``); common ones that a
+    subclass does not use are listed in ``_excluded_params``.
     """
 
     _method = "source_only"
     _extra_params: tuple[str, ...] = ()
+    _excluded_params: tuple[str, ...] = ()
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
         from sklearn.base import BaseEstimator
 
         common = BaseEstimator._get_param_names.__func__(_DeepAdaptation)
-        return sorted(set(common) | set(cls._extra_params))
+        return sorted((set(common) | set(cls._extra_params)) - set(cls._excluded_params))
 
     _requires_target = True
     _max_sources: int | None = None
@@ -226,6 +228,42 @@ class _DeepAdaptation(TorchInputMixin, BaseTransferClassifier):
             params.pop(name, None)
         return params
 
+    def _holdout(self, n: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """``(held-out rows, training rows, n_held_out)`` of the ``n`` source samples."""
+        rs = int(self.random_state)
+        n_val = int(np.ceil(float(self.val_fraction) * n)) if self.val_fraction else 0
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(rs + 7))
+        val, tr = perm[:n_val], perm[n_val:]
+        if tr.numel() < 2:
+            raise TransferKitInputError(
+                "too few source samples left for training; lower val_fraction."
+            )
+        return val, tr, n_val
+
+    def _engine(self, callbacks: list[Any]) -> Engine:
+        """The engine, checkpointing into ``checkpoint_dir`` (resumed when it matches)."""
+        ck = None
+        if self.checkpoint_dir is not None:
+            folder = Path(self.checkpoint_dir)
+            if folder.exists() and not folder.is_dir():
+                raise TransferKitInputError(
+                    f"checkpoint_dir={str(folder)!r} is a file; give a folder."
+                )
+            ck = folder / f"{type(self).__name__.lower()}.pt"
+        return Engine(
+            int(self.epochs),
+            random_state=int(self.random_state),
+            callbacks=callbacks,
+            checkpoint_path=ck,
+            resume=ck is not None,
+            on_mismatch="restart",
+            settings=self._settings(),
+            key_epochs=True,
+            verbose=bool(self.verbose),
+            desc=type(self).__name__,
+            device=self.device,
+        )
+
     def _fit(self, data: Any) -> None:
         rs = int(self.random_state)
         n_classes = len(self.classes_)
@@ -233,13 +271,7 @@ class _DeepAdaptation(TorchInputMixin, BaseTransferClassifier):
         ys = torch.as_tensor(np.searchsorted(self.classes_, data.y))
         ds = torch.as_tensor(np.asarray(data.sample_domain, dtype=np.int64))
         Xt = self._inputs(data.X_target)
-        n_val = int(np.ceil(float(self.val_fraction) * Xs.shape[0])) if self.val_fraction else 0
-        perm = torch.randperm(Xs.shape[0], generator=torch.Generator().manual_seed(rs + 7))
-        val, tr = perm[:n_val], perm[n_val:]
-        if tr.numel() < 2:
-            raise TransferKitInputError(
-                "too few source samples left for training; lower val_fraction."
-            )
+        val, tr, n_val = self._holdout(Xs.shape[0])
         with torch.random.fork_rng(devices=[]):  # seeded initialisation; global state kept
             torch.default_generator.manual_seed(rs)
             net = self._build_net(int(data.X.shape[1]), n_classes)
@@ -281,33 +313,14 @@ class _DeepAdaptation(TorchInputMixin, BaseTransferClassifier):
         callbacks = [selector]
         if self.lr_annealing:
             callbacks.insert(0, AnnealedLR(10.0, 0.75))
-        ck = None
-        if self.checkpoint_dir is not None:
-            folder = Path(self.checkpoint_dir)
-            if folder.exists() and not folder.is_dir():
-                raise TransferKitInputError(
-                    f"checkpoint_dir={str(folder)!r} is a file; give a folder."
-                )
-            ck = folder / f"{type(self).__name__.lower()}.pt"
-        engine = Engine(
-            int(self.epochs),
-            random_state=rs,
-            callbacks=callbacks,
-            checkpoint_path=ck,
-            resume=ck is not None,
-            on_mismatch="restart",
-            settings=self._settings(),
-            key_epochs=True,
-            verbose=bool(self.verbose),
-            desc=type(self).__name__,
-            device=self.device,
-        )
+        engine = self._engine(callbacks)
         source = TensorSource(Xs[tr], ys[tr], ds[tr])
         batches = DomainBatches(source, TensorSource(Xt), batch_size=int(self.batch_size))
         state = engine.fit(step, batches, opt)
         net.cpu().eval()
         self.net_ = net
         self.history_ = state.history
+        self.resumed_from_epoch_ = state.resumed_from_epoch
         self.selection_scores_ = selector.scores
         self.selected_epoch_ = selector.selected_epoch
         self._epoch_states = selector.states
@@ -323,7 +336,7 @@ class _DeepAdaptation(TorchInputMixin, BaseTransferClassifier):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "net_")
-        if not 0 <= int(epoch) < len(self._epoch_states):
+        if isinstance(epoch, bool) or not 0 <= int(epoch) < len(self._epoch_states):
             raise TransferKitInputError(
                 f"epoch must be in [0, {len(self._epoch_states)}); got {epoch!r}."
             )
@@ -373,7 +386,7 @@ _DOC_PARAMS = """
     checkpoint_dir : str, optional
         Checkpoint after every epoch; resumed only when written with the same data,
         starting weights and every setting (else trains anew with a warning).
-    device : str, optional
+    device : str or torch.device, optional
     random_state : int, default=0
         Seeds initialisation, batches and dropout through local generators.
     verbose : bool, default=False
@@ -385,6 +398,8 @@ _DOC_PARAMS = """
     history_ : dict of per-epoch means of the logged losses
     selection_scores_ : dict criterion -> list of per-epoch scores
     selected_epoch_ : int
+    resumed_from_epoch_ : int or None
+        The epoch a ``checkpoint_dir`` run resumed from (``None``: trained from the start).
 """
 
 

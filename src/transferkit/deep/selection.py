@@ -69,7 +69,9 @@ class EpochSelection(Callback):
     random_state : int
     """
 
-    order = 30
+    # before the checkpoint is written (orders up to 15 run before it): the epoch's weights
+    # and scores are then part of that epoch's checkpoint, and a resumed run has them all
+    order = 14
 
     def __init__(self, net, X_val, y_val, X_train, X_target, criterion, random_state=0):
         self.net, self.X_val, self.y_val = net, X_val, y_val
