@@ -495,7 +495,9 @@ def main() -> None:
                         flush=True,
                     )
     rows = with_dev_choice(rows)
-    seconds = sum(r.get("seconds", 0.0) for r in rows if r["method"] != "M3SDA (λ by DEV)")
+    seconds = sum(
+        r.get("seconds", 0.0) for r in rows if not r["method"].startswith("M3SDA (λ by DEV)")
+    )
     committed = committed_rows(Path(__file__).parent / "results" / "multisource.md")
     (args.output / f"{stem}.md").write_text(report(rows, committed, args.quick, seconds))
     print(f"wrote {args.output / (stem + '.md')}")
