@@ -51,6 +51,7 @@ QUICK = [
     "nilm_cross_country",
     "negative_guard",
     "nilm_encodings",
+    "nilm_protocols",
     "selection_amazon",
     "selection_runner",
     "transitive_chains",
