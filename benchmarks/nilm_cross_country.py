@@ -9,7 +9,7 @@ Protocol (measured by this script):
   each, on and off events) as the labelled source, 80 HFHAD-C recordings (one steady cycle
   from 10 averaged) as the target; 128 points per cycle;
 * features: ``pixels`` = 32x32 binary V-I image blurred by 0.7 px
-  (:func:`transferkit.nilm.features.vi_features`); ``EfficientNet`` = the 1280-d ``head``
+  (:func:`transferkit.nilm.vi_features`); ``EfficientNet`` = the 1280-d ``head``
   features of ImageNet EfficientNet-Lite0 (frozen) on the binary image resized to 64x64
   and repeated to RGB;
 * labelled target: ``k`` in {0, 1, 5} records per class drawn at random (the seed);
@@ -60,8 +60,7 @@ from transferkit import CORAL, JDA, TCA, SourceOnly, SubspaceAlignment, make_tra
 from transferkit.deep import DANN, TADA
 from transferkit.finetune import FineTuneClassifier, extract_features, load_backbone
 from transferkit.finetune.transforms import imagenet_scale, resize, to_rgb
-from transferkit.nilm import load_cross_country
-from transferkit.nilm.features import vi_features
+from transferkit.nilm import load_cross_country, vi_features
 from transferkit.selection import select
 
 NAME = "nilm_cross_country"
@@ -328,7 +327,7 @@ def plot(table: list[dict], path: Path) -> None:
     ax.set_yticklabels(labels, fontsize=7)
     ax.set_xlim(0, 1)
     ax.set_xlabel("target accuracy, HFHAD-C (label-free selection; mean ± std over seeds)")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.savefig(path, dpi=100, bbox_inches="tight")
 
 

@@ -5,7 +5,8 @@
 - :mod:`~transferkit.nilm.cycles`: :func:`steady_cycles` (one averaged steady-state cycle
   at N points, from voltage zero crossings) and :func:`resample_cycles`;
 - :mod:`~transferkit.nilm.vi`: :func:`vi_image` (binary, weighted, colour V-I images and
-  weighted recurrence graphs);
+  weighted recurrence graphs); :func:`vi_features` (blurred binary images as feature
+  vectors for shallow classifiers);
 - :mod:`~transferkit.nilm.labels`: one appliance vocabulary (:data:`LABEL_MAP`) and
   :func:`align_labels` for two data sets' shared classes;
 - :mod:`~transferkit.nilm.evaluation`: :func:`evaluate_appliance_classifier`
@@ -30,6 +31,7 @@ from transferkit.nilm.evaluation import (
     appliance_splits,
     evaluate_appliance_classifier,
 )
+from transferkit.nilm.features import vi_features
 from transferkit.nilm.labels import (
     LABEL_MAP,
     RESISTIVE_HEATER_GROUP,
@@ -65,5 +67,6 @@ __all__ = [
     "steady_cycles",
     "steady_cycles_batch",
     "vi_binary_image",
+    "vi_features",
     "vi_image",
 ]
