@@ -248,7 +248,13 @@ def report(rows: list[dict], args) -> str:
             mr = [r for r in srows if r["method"] == m]
             if not mr:
                 continue
-            seeds = sorted({r["seed"] for r in mr})
+            n_tasks = {
+                s: len({r["task"] for r in mr if r["seed"] == s}) for s in {r["seed"] for r in mr}
+            }
+            seeds = [
+                f"{s}" if n == len(tasks) else f"{s} ({n}/{len(tasks)} tasks)"
+                for s, n in sorted(n_tasks.items())
+            ]
             cells = [_avg(mr, k, tasks) for k in SELECT]
             dev = _task_means(mr, "dev")
             d_base = worse = d_shallow = ""
@@ -259,7 +265,7 @@ def report(rows: list[dict], args) -> str:
             if len(dev) == len(tasks):
                 d_shallow = f"{np.mean(list(dev.values())) - shallow_avg:+.1f}"
             lines.append(
-                f"| {m} | {','.join(map(str, seeds))} | "
+                f"| {m} | {', '.join(seeds)} | "
                 + " | ".join(cells)
                 + f" | {d_base} | {d_shallow} | {worse} |"
             )
