@@ -11,7 +11,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
-TEST_EXTRAS := torch,qp,federated,nilm,report,ray,dev
+TEST_EXTRAS := torch,qp,federated,nilm,report,ray,tracking,dev
 # The demo needs only torch (its DANN row) and matplotlib (its report): a lighter install.
 DEMO_EXTRAS := torch,report
 

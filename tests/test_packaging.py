@@ -157,7 +157,7 @@ def test_extras_declare_what_the_optional_modules_need():
     for heavy in ("torch", "matplotlib", "cvxopt", "qpsolvers", "efficientnet"):
         assert heavy not in core, heavy
     extras = meta["optional-dependencies"]
-    assert {"torch", "qp", "federated", "nilm", "report", "all", "dev"} <= set(extras)
+    assert {"torch", "qp", "federated", "nilm", "report", "tracking", "all", "dev"} <= set(extras)
     assert any(req.startswith("torch>=") for req in extras["torch"])
     # ranges, never exact pins, in pyproject.toml
     for req in meta["dependencies"] + [r for reqs in extras.values() for r in reqs]:
@@ -176,7 +176,7 @@ def test_constraints_pin_every_declared_distribution():
     extras = meta["optional-dependencies"]
     tested = meta["dependencies"] + [
         req
-        for extra in ("torch", "qp", "federated", "nilm", "report", "dev")
+        for extra in ("torch", "qp", "federated", "nilm", "report", "tracking", "dev")
         for req in extras[extra]
     ]
     for req in tested:
@@ -211,3 +211,12 @@ def test_core_install_never_pulls_the_federated_packages():
 
 def test_py_typed_is_in_the_package():
     assert (ROOT / "src" / "transferkit" / "py.typed").is_file()
+
+
+def test_mlflow_comes_only_with_the_tracking_extra():
+    """MLflow (the client-only mlflow-skinny) is in [tracking] and never in the core."""
+    freeze = _freeze_tool()
+    assert "mlflow-skinny" not in freeze.closure(())
+    tracking = freeze.closure(("tracking",))
+    assert {"mlflow-skinny", "sqlalchemy", "alembic"} <= set(tracking)
+    assert "mlflow" not in tracking  # the full server package (Flask, pandas, ...) is not pulled

@@ -32,7 +32,7 @@ def main() -> None:
         "site-packages" in transferkit.__file__,
         f"transferkit from the wheel: {transferkit.__file__}",
     )
-    optional = ("torch", "matplotlib", "cvxopt", "qpsolvers")
+    optional = ("torch", "matplotlib", "cvxopt", "qpsolvers", "mlflow")
     federated = ("phe", "gmpy2", "tenseal", "flwr", "ray")
     for name in optional + federated:
         check(importlib.util.find_spec(name) is None, f"{name} is not installed (core only)")

@@ -4,8 +4,8 @@ Run it in the environment the test suite passed in (the shared development venv)
 
     python tools/freeze_constraints.py > constraints.txt
 
-It walks the requirements of ``transferkit[torch,qp,federated,nilm,report,ray,dev]`` (the set
-``make test`` installs) through the installed distributions' metadata, so the file holds
+It walks the requirements of ``transferkit[torch,qp,federated,nilm,report,ray,tracking,dev]``
+(the set ``make test`` installs) through the installed distributions' metadata, so the file holds
 every transitive dependency and nothing else in the environment. Local version labels
 (``2.13.0+cpu``) are dropped: ``torch==2.13.0`` accepts the CPU wheel.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-ROOT_EXTRAS = ("torch", "qp", "federated", "nilm", "report", "ray", "dev")
+ROOT_EXTRAS = ("torch", "qp", "federated", "nilm", "report", "ray", "tracking", "dev")
 
 
 def _canonical(name: str) -> str:

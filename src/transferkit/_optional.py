@@ -44,6 +44,7 @@ EXTRAS: dict[str, str] = {
     "matplotlib": "report",
     "PIL": "report",
     "ray": "ray",
+    "mlflow": "tracking",
 }
 
 
