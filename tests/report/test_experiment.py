@@ -150,3 +150,34 @@ def test_bad_choices_are_clear_errors(tiny_results):
         write_results_report(tiny_results, tiny_results)
     with pytest.raises(TransferKitInputError, match="max_samples=5 is too small"):
         write_results_report(tiny_results, max_samples=5)
+
+
+def test_report_of_a_nilm_run_folder_has_the_v_i_images(tmp_path):
+    from transferkit.experiments import parse_config, run_experiment
+
+    config = parse_config(
+        {
+            "name": "nilm_small",
+            "data": [{"nilm": {"dataset": "simulated", "n_houses": 2, "records_per_appliance": 1}}],
+            "methods": [
+                "source_only",
+                {"name": "pca", "sweep": {"transfer__n_components": [5, 10]}},
+            ],
+            "seeds": 1,
+            "memory": "none",
+        }
+    )
+    out = tmp_path / "run"
+    run_experiment(config, output_dir=out, verbose=False)
+    html = write_results_report(out, max_samples=30).read_text(encoding="utf-8")
+    rows = {r[0]: r for r in _cells(html, "accuracy-nilm:simulated")[1:]}
+    # one row per sweep setting, not an average over settings
+    assert set(rows) == {
+        "source_only (ours, 1 seed)",
+        "pca[transfer__n_components=5] (ours, 1 seed)",
+        "pca[transfer__n_components=10] (ours, 1 seed)",
+    }
+    refit = {r[0]: r for r in _cells(html, "refit-nilm:simulated")[1:]}
+    assert len(refit) == 2 and all(r[3] == r[4] for r in refit.values())
+    assert "<h2>V-I images</h2>" in html and "One V-I image (binary, 32x32" in html
+    assert html.count("<img ") == 6  # bars x2, heat map, t-SNE, confusion, V-I grid

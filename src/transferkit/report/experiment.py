@@ -19,13 +19,16 @@ report shows:
   ``max_samples`` samples per domain;
 * **confusion matrices** on the target of that task, for ``source_only`` and the chosen
   method;
+* for NILM runs (``nilm`` data of ``transferkit run``), a **grid of V-I images**: the
+  first record of every class in each domain.
 
 The figures that need the model (t-SNE, confusion matrices) refit the recorded cell
 from the method registry with its seed and selected hyper-parameters (see
 :mod:`transferkit.report.refit`); the refit accuracy is printed next to the recorded
-one. Data come from the registered suites (:mod:`transferkit.bench.suites`); when a
-suite or its data files are not available, those sections say so and the rest of the
-report is still written. The file is a single HTML page with the figures embedded as
+one. Data come from the registered suites (:mod:`transferkit.bench.suites`), or for a
+``transferkit run`` folder from the data entries of its ``config.yaml``; when the data
+are not available, those sections say so and the rest of the report is still written.
+The file is a single HTML page with the figures embedded as
 base64 PNG, no scripts, styles or fonts from elsewhere.
 """
 
@@ -308,8 +311,9 @@ def _choose_method(
     for name in sorted(methods, key=lambda m: -mean[m]):
         if name == BASELINE:
             continue
+        cell = _first_cell(finished, task, name)
         try:
-            if is_mapping(get_method(name).build(0)):
+            if cell is not None and is_mapping(get_method(_spec_name(cell)).build(0)):
                 return name
         except TransferKitInputError:
             continue  # not registered in this install
@@ -322,6 +326,11 @@ def is_mapping(estimator: Any) -> bool:
     return is_feature_mapping(estimator)
 
 
+def _spec_name(cell: dict[str, Any]) -> str:
+    """The registered method of a cell (a run's sweep label ``m[k=v]`` names ``m``)."""
+    return str((cell.get("key") or {}).get("method", cell["method"]))
+
+
 def _refit(finished: list[dict], task: str, method: str, data: tuple) -> Any:
     from transferkit.bench.registry import get_method
     from transferkit.report.refit import refit_cell
@@ -329,14 +338,16 @@ def _refit(finished: list[dict], task: str, method: str, data: tuple) -> Any:
     cell = _first_cell(finished, task, method)
     if cell is None:
         return None
-    return refit_cell(
-        get_method(method),
+    fit = refit_cell(
+        get_method(_spec_name(cell)),
         task,
         data,
         cell["seed"],
         cell.get("params") or {},
         recorded=cell.get("accuracy"),
     )
+    fit.method = method
+    return fit
 
 
 def _tsne(Z: np.ndarray, random_state: int) -> np.ndarray:
@@ -466,12 +477,16 @@ def _file_section(report: HtmlReport, rf: ResultsFile, settings: ReportSettings)
         report.paragraph(f"Selection: {select} ({state.get('select_description', '')}).")
     env = state.get("environment", {})
     cells = state["cells"]
+    versions = (
+        f"; transferkit {env.get('transferkit', '?')} (git {env.get('git_commit') or '?'}), "
+        f"Python {env.get('python', '?')}, scikit-learn {env.get('scikit-learn', '?')}"
+        if env
+        else ""
+    )
     report.note(
         f"{len(rf.finished)} of {len(cells)} cells finished; "
         f"{'complete' if state.get('complete') else 'partial'}; updated "
-        f"{state.get('updated', '?')}; transferkit {env.get('transferkit', '?')} (git "
-        f"{env.get('git_commit') or '?'}), Python {env.get('python', '?')}, scikit-learn "
-        f"{env.get('scikit-learn', '?')}."
+        f"{state.get('updated', '?')}{versions}."
     )
     summary = summarise(state)
     order = list(state.get("methods", {}))
@@ -494,24 +509,89 @@ def _file_section(report: HtmlReport, rf: ResultsFile, settings: ReportSettings)
     _data_sections(report, rf, settings)
 
 
+def _run_suite(rf: ResultsFile) -> Any:
+    """A suite over the tasks of a ``transferkit run`` data entry (from its config.yaml)."""
+    from transferkit.bench.suites import Suite, Task
+    from transferkit.experiments.config import load_config
+    from transferkit.experiments.data import resolve_data
+
+    config = rf.run_dir / "config.yaml" if rf.run_dir is not None else None
+    if config is None or not config.is_file():
+        return None
+    name = rf.state["suite"]
+    sources = {s.task: s for s in resolve_data(load_config(config)) if s.data == name}
+    if not sources:
+        return None
+    tasks = tuple(Task(t, f"{t}: source", f"{t}: target") for t in sources)
+    return Suite(
+        name=name,
+        dataset=str(rf.state.get("dataset", name)),
+        tasks=tasks,
+        protocol=str(rf.state.get("protocol", "")),
+        loader=lambda task: sources[task.name].load(),
+    )
+
+
 def _data_sections(report: HtmlReport, rf: ResultsFile, settings: ReportSettings) -> None:
     from transferkit.bench.suites import SUITES
     from transferkit.datasets import DatasetChecksumError, DatasetNotFoundError
 
     suite_name = rf.state["suite"]
-    if suite_name not in SUITES:
+    try:
+        suite = SUITES[suite_name] if suite_name in SUITES else _run_suite(rf)
+    except (TransferKitInputError, OSError) as exc:
+        report.note(f"The data of {suite_name} cannot be loaded, figures left out: {exc}")
+        return
+    if suite is None:
         report.note(
-            f"Suite {suite_name!r} is not registered in this install: no domain distances, "
-            "t-SNE or confusion matrices (they refit from the registered data)."
+            f"Data {suite_name!r} is neither a registered suite nor described by a run's "
+            "config.yaml: no domain distances, t-SNE or confusion matrices (they refit from "
+            "the data)."
         )
         return
-    suite = SUITES[suite_name]
     try:
         report.heading(f"Domain distances ({suite_name})")
         _distance_section(report, suite, settings, _suite_domains(suite))
         _refit_section(report, rf, suite, settings)
-    except (DatasetNotFoundError, DatasetChecksumError) as exc:
+        if suite_name.startswith("nilm:"):
+            _vi_section(report, rf)
+    except (DatasetNotFoundError, DatasetChecksumError, OSError) as exc:
         report.note(f"The data of {suite_name} are not available here, figures left out: {exc}")
+
+
+def _vi_section(report: HtmlReport, rf: ResultsFile) -> None:
+    """One V-I image per class and domain of a NILM run (the data the cells used)."""
+    from transferkit.demo import _examples, real_demo_data, simulated_demo_data
+    from transferkit.report.figures import image_grid
+
+    key = next((c.get("key") or {} for c in rf.finished if c.get("key")), {})
+    spec = (key.get("data_fingerprint") or {}).get("nilm")
+    if not isinstance(spec, dict):
+        return
+    if spec.get("dataset") == "simulated":
+        data = simulated_demo_data(
+            random_state=spec["random_state"],
+            n_houses=spec["n_houses"],
+            records_per_appliance=spec["records_per_appliance"],
+            blur=spec["blur"],
+        )
+    else:
+        data = real_demo_data(blur=spec["blur"])
+    classes = sorted(
+        set(np.asarray(data.y_source).tolist()) | set(np.asarray(data.y_target).tolist())
+    )
+    grid = np.stack(
+        [
+            _examples(data.images_source, data.y_source, classes),
+            _examples(data.images_target, data.y_target, classes),
+        ]
+    )
+    report.heading("V-I images")
+    report.figure(
+        image_grid(grid, list(data.names), classes),
+        f"One V-I image (binary, {grid.shape[-1]}x{grid.shape[-1]}, the first record) per "
+        f"class and domain of {rf.state['suite']}: {data.description}",
+    )
 
 
 def build_results_report(

@@ -1,11 +1,14 @@
 """Find and read the results files of a ``transferkit bench`` or ``transferkit run`` folder.
 
-A results folder holds one JSON file per suite (``<suite>.json``, or
-``<suite>.select-<name>.json``), each written by the benchmark runner with its per-cell
-format (read by :func:`transferkit.bench.load_results`). Other JSON files (a tidy table,
-a configuration) are skipped; a JSON file that cannot be parsed, a missing or empty
-folder, and results without one finished cell are refused with one clear
-:class:`~transferkit._validation.TransferKitInputError`.
+A ``transferkit bench`` folder holds one JSON file per suite (``<suite>.json``, or
+``<suite>.select-<name>.json``); a ``transferkit run`` folder holds ``config.yaml`` and one
+JSON file per cell under ``cells/``. Both use the benchmark runner's per-cell format
+(read by :func:`transferkit.bench.load_results`). The files of one data set and selector
+are merged into one :class:`ResultsFile`; where a run swept a method's parameters, its
+cells are labelled ``method[k=v, ...]`` so that settings are not averaged together.
+Other JSON files (the tidy table, a configuration) are skipped; a JSON file that cannot
+be parsed, a missing or empty folder, and results without one finished cell are refused
+with one clear :class:`~transferkit._validation.TransferKitInputError`.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class ResultsFile:
 
     path: Path
     state: dict[str, Any]
+    run_dir: Path | None = None  # the ``transferkit run`` output folder, if it is one
 
     @property
     def finished(self) -> list[dict[str, Any]]:
@@ -50,7 +54,61 @@ def _candidates(root: Path) -> list[Path]:
 
 
 def _looks_like_results(data: Any) -> bool:
-    return isinstance(data, dict) and ("schema" in data or "cells" in data)
+    return isinstance(data, dict) and "schema" in data and "cells" in data
+
+
+#: Sub-folder of a ``transferkit run`` output folder with one results file per cell.
+RUN_CELLS = "cells"
+
+
+def _label(cell: dict[str, Any], sweeps: set[str]) -> str:
+    key = cell.get("key") or {}
+    name = str(key.get("method", cell["method"]))
+    fixed = key.get("params") or {}
+    if name not in sweeps or not fixed:
+        return name
+    return f"{name}[{', '.join(f'{k}={v}' for k, v in sorted(fixed.items()))}]"
+
+
+def _merge(files: list[ResultsFile], root: Path, run_dir: Path | None) -> list[ResultsFile]:
+    """One ResultsFile per (suite, select); sweep settings of a method get their own label."""
+    groups: dict[tuple[str, str], list[ResultsFile]] = {}
+    for f in files:
+        groups.setdefault((f.state["suite"], f.state.get("select", "none")), []).append(f)
+    out = []
+    for group in groups.values():
+        if len(group) == 1 and run_dir is None:
+            out.append(group[0])
+            continue
+        cells = [c for f in group for c in f.state["cells"]]
+        settings: dict[str, set[str]] = {}
+        for c in cells:
+            key = c.get("key") or {}
+            name = str(key.get("method", c["method"]))
+            fixed = json.dumps(key.get("params") or {}, sort_keys=True)
+            settings.setdefault(name, set()).add(fixed)
+        sweeps = {name for name, seen in settings.items() if len(seen) > 1}
+        state = dict(group[0].state)
+        tasks: list[str] = []
+        methods: dict[str, Any] = {}
+        merged = []
+        for f in group:
+            tasks += [t for t in f.state["tasks"] if t not in tasks]
+            for c in f.state["cells"]:
+                label = _label(c, sweeps)
+                info = f.state.get("methods", {}).get(c["method"], {})
+                methods.setdefault(label, info)
+                merged.append({**c, "method": label})
+        state.update(
+            tasks=tasks,
+            methods=methods,
+            cells=merged,
+            complete=all(f.state.get("complete", False) for f in group),
+            updated=max(str(f.state.get("updated", "")) for f in group),
+        )
+        path = run_dir if run_dir is not None else root
+        out.append(ResultsFile(path, state, run_dir))
+    return out
 
 
 def find_results(results: str | os.PathLike[str]) -> list[ResultsFile]:
@@ -85,7 +143,13 @@ def find_results(results: str | os.PathLike[str]) -> list[ResultsFile]:
     root = Path(results)
     if not root.exists():
         raise TransferKitInputError(f"RESULTS {str(root)!r} does not exist; {_HOW}.")
-    paths = [root] if root.is_file() else _candidates(root)
+    run_dir = root if root.is_dir() and (root / RUN_CELLS).is_dir() else None
+    if root.is_file():
+        paths = [root]
+    elif run_dir is not None:  # transferkit run: only the per-cell files
+        paths = sorted(p for p in (root / RUN_CELLS).glob("*.json") if p.is_file())
+    else:
+        paths = _candidates(root)
     files: list[ResultsFile] = []
     for path in paths:
         try:
@@ -101,7 +165,7 @@ def find_results(results: str | os.PathLike[str]) -> list[ResultsFile]:
             f"RESULTS {str(root)!r} holds no results file (looked for *.json with the "
             f"cells of a run, {MAX_DEPTH} folder levels deep); {_HOW}."
         )
-    usable = [f for f in files if f.finished]
+    usable = [f for f in _merge(files, root, run_dir) if f.finished]
     if not usable:
         failed = sum(len(f.state["cells"]) for f in files)
         raise TransferKitInputError(
