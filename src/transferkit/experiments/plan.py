@@ -152,19 +152,26 @@ def _settings(config: ExperimentConfig) -> list[MethodSetting]:
 def make_plan(config: ExperimentConfig) -> Plan:
     """Every cell of ``config``, checked (method x suite, parameter names, size).
 
+    A method registered for some suites only (``tca`` for Office-Caltech and Amazon,
+    ``tca_primal`` for digits and COIL) runs on the tasks of those suites; one that
+    applies to none of the config's data is refused.
+
     Cells are ordered task by task (each task's data is loaded once), then by method,
     setting, selection rule and seed; duplicates (same key) are dropped.
     """
     tasks = resolve_data(config)
     settings = _settings(config)
+    suites = list(dict.fromkeys(t.suite for t in tasks if t.suite is not None))
     for index, setting in enumerate(settings):
-        for source in tasks:
-            if source.suite is not None and not setting.spec.applies_to(source.suite):
-                raise TransferKitInputError(
-                    f"method {setting.name!r} is registered for suites "
-                    f"{list(setting.spec.suites or [])}, not {source.suite!r}; remove it "
-                    f"from methods or that suite from data (methods entry {index})."
-                )
+        # a method registered for some suites runs on those (and on files, folders, NILM)
+        only_suites = all(t.suite is not None for t in tasks)
+        if only_suites and not any(setting.spec.applies_to(s) for s in suites):
+            raise TransferKitInputError(
+                f"method {setting.name!r} is registered for suites "
+                f"{list(setting.spec.suites or [])}, not {', '.join(map(repr, suites))}; "
+                f"remove it from methods or add one of its suites to data (methods entry "
+                f"{index})."
+            )
     n_cells = len(tasks) * len(settings) * len(config.selection) * len(config.seed_list)
     if n_cells > MAX_CELLS:
         raise TransferKitInputError(
@@ -175,6 +182,8 @@ def make_plan(config: ExperimentConfig) -> Plan:
     seen: set[str] = set()
     for source in tasks:
         for setting in settings:
+            if source.suite is not None and not setting.spec.applies_to(source.suite):
+                continue
             for select in config.selection:
                 for seed in config.seed_list:
                     cell = Cell(source, setting, select, seed, config.memory)
