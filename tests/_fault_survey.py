@@ -350,6 +350,13 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ("`write_results_report`", "a truncated results file", lambda: _report("truncated")),
     ("`write_results_report`", "only failed cells", lambda: _report("failed")),
     ("`write_results_report`", "`max_samples=5`", lambda: _report("empty", max_samples=5)),
+    (
+        "`tracking: {name: mlflow}`",
+        "`tracking_uri` of MLflow's plain-folder store, no opt-in",
+        lambda: _mlflow(tracking_uri="file:///nonexistent/mlruns"),
+    ),
+    ("`tracking: {name: mlflow}`", "an unknown option `uri`", lambda: _mlflow(uri="x")),
+    ("`tracking: {name: mlflow}`", "`experiment_name: 3`", lambda: _mlflow(experiment_name=3)),
 ]
 
 
@@ -385,6 +392,21 @@ def _load_cross_country(**kwargs):
     from transferkit.nilm import load_cross_country
 
     load_cross_country(**kwargs)
+
+
+def _mlflow(**options):
+    import os
+    import tempfile
+
+    from transferkit.experiments.observers import OBSERVERS
+
+    old = os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            OBSERVERS["mlflow"](output_dir=Path(tmp), config={"name": "x"}, **options)
+    finally:
+        if old is not None:
+            os.environ["MLFLOW_ALLOW_FILE_STORE"] = old
 
 
 def _report(case: str, **options):

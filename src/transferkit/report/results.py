@@ -169,7 +169,8 @@ def find_results(results: str | os.PathLike[str]) -> list[ResultsFile]:
     if not usable:
         failed = sum(len(f.state["cells"]) for f in files)
         raise TransferKitInputError(
-            f"RESULTS {str(root)!r} has no finished cell ({failed} cells, none with status "
-            "'ok'); run the experiment (again) before making its report."
+            f"RESULTS {str(root)!r} has no finished cell ({failed} cell"
+            f"{'s' if failed != 1 else ''}, none with status 'ok'); run the experiment "
+            "(again) before making its report."
         )
     return usable
