@@ -181,3 +181,13 @@ def test_report_of_a_nilm_run_folder_has_the_v_i_images(tmp_path):
     assert len(refit) == 2 and all(r[3] == r[4] for r in refit.values())
     assert "<h2>V-I images</h2>" in html and "One V-I image (binary, 32x32" in html
     assert html.count("<img ") == 6  # bars x2, heat map, t-SNE, confusion, V-I grid
+
+
+def test_data_that_cannot_be_loaded_leaves_out_only_the_data_figures(tmp_path):
+    cells = [{"task": "a->b", "method": "coral", "seed": 0, "status": "ok", "accuracy": 50.0}]
+    state = {"schema": 1, "suite": "not_registered", "tasks": ["a->b"], "cells": cells}
+    (tmp_path / "x.json").write_text(json.dumps(state))
+    html = write_results_report(tmp_path).read_text(encoding="utf-8")
+    assert "is neither a registered suite nor described by a run" in html
+    assert _cells(html, "accuracy-not_registered")[1][:2] == ["coral (ours, 1 seed)", "50.00"]
+    assert html.count("<img ") == 2  # the two bar charts
