@@ -132,3 +132,34 @@ def test_command_runs_the_real_transfer_with_data(data_home):
     assert result.exit_code == 0, result.output
     assert "PLAID 2018 (US) -> HFHAD-C" in result.output
     assert "target oracle" in result.output and "source only" in result.output
+
+
+def _readme_rows(title: str) -> list[list[str]]:
+    """Cells of the rich table under ``title`` in the README's demo output block."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text("utf-8")
+    block = text[text.index(title) :]
+    rows = []
+    for line in block.splitlines()[1:]:
+        if line.startswith("└"):
+            break
+        if line.startswith("│"):
+            rows.append([c.strip() for c in line.strip("│").split("│")])
+    return rows
+
+
+def test_readme_table_is_what_the_demo_computes():
+    """The README's demo output (shallow rows, distances, checks) is the default run's."""
+    res = run_demo(deep=False)
+    table = {r[0]: r for r in _readme_rows("Target accuracy on the test records")}
+    assert len(table) == len(res.rows) + 1  # + the DANN row (deep=False here)
+    for row in res.rows:
+        cells = table[row.method]
+        assert cells[1] == row.uses_target_labels
+        assert cells[2].split("%")[0] == f"{100 * row.target_accuracy:.1f}"
+        assert cells[3] == f"{100 * row.macro_f1:.1f}%"
+    distances = _readme_rows("Domain distance, source vs target")
+    assert [[s, f"{m:.3f}", f"{p:.2f}"] for s, m, p in res.distances] == distances
+    checks = _readme_rows("Negative-transfer check (assess_transfer) vs the measured gain")
+    assert [[n, v, e, f"{100 * g:+.1f}"] for n, v, _, _, e, g in res.assessments] == checks
