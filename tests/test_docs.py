@@ -1,5 +1,5 @@
-"""The examples in the documentation run (``>>>`` lines of docs/core.md, federated.md, nilm.md,
-nilm_demo.md)."""
+"""The examples in the documentation run (``>>>`` lines of docs/core.md, experiments.md,
+federated.md, nilm.md, nilm_demo.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import pytest
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-@pytest.mark.parametrize("name", ["core.md", "federated.md", "nilm.md", "nilm_demo.md"])
+@pytest.mark.parametrize(
+    "name", ["core.md", "experiments.md", "federated.md", "nilm.md", "nilm_demo.md"]
+)
 def test_documentation_examples_run(name):
     result = doctest.testfile(
         str(DOCS / name),

@@ -130,3 +130,13 @@ def test_yaml_and_json_files_relative_paths_and_parse_errors(tmp_path):
     (tmp_path / "scalar.yaml").write_text("just text\n")
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_config(tmp_path / "scalar.yaml")
+
+
+def test_the_documented_config_reference_is_generated_from_the_models():
+    from pathlib import Path
+
+    from transferkit.experiments.reference import config_reference
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "experiments.md").read_text()
+    begin, end = "<!-- BEGIN CONFIG REFERENCE -->\n", "<!-- END CONFIG REFERENCE -->"
+    assert page[page.index(begin) + len(begin) : page.index(end)] == config_reference()

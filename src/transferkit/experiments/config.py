@@ -119,7 +119,7 @@ class NilmData(_Strict):
     ``plaid_hfhadc``: the real PLAID 2018 -> HFHAD-C subsets (SHA-256 verified files).
     """
 
-    dataset: Literal["simulated", "plaid_hfhadc"]
+    dataset: Literal["simulated", "plaid_hfhadc"] = Field(description="which NILM data")
     n_houses: int = Field(6, ge=2, le=50, description="houses per country (simulated)")
     records_per_appliance: int = Field(5, ge=1, le=100, description="(simulated)")
     blur: float = Field(0.7, ge=0.0, le=10.0, description="Gaussian blur of the V-I images")
@@ -135,8 +135,8 @@ class DataEntry(_Strict):
     arrays: Path | None = Field(
         None, description=".npz file with X_source, y_source, X_target, y_target"
     )
-    images: ImageFolders | None = None
-    nilm: NilmData | None = None
+    images: ImageFolders | None = Field(None, description="two folders of class sub-folders")
+    nilm: NilmData | None = Field(None, description="a NILM cross-country task")
     name: str | None = Field(None, description="task name (default: from the file/folder)")
 
     @field_validator("suite")
@@ -211,10 +211,16 @@ class MethodEntry(_Strict):
     are the estimator's ``set_params`` names (``transfer__lambda_``).
     """
 
-    name: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    grid: dict[str, list[Any]] | None = None
-    sweep: dict[str, list[Any]] | None = None
+    name: str = Field(description="a registered method, or NAME+guard")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="fixed parameters, set on every cell"
+    )
+    grid: dict[str, list[Any]] | None = Field(
+        None, description="candidates the selection rule chooses among (default: registered)"
+    )
+    sweep: dict[str, list[Any]] | None = Field(
+        None, description="values that each run as their own cells"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -259,7 +265,9 @@ class MethodEntry(_Strict):
 class ExecutionConfig(_Strict):
     """Where the cells run: one after the other, or in parallel on Ray."""
 
-    backend: Literal["sequential", "ray"] = "sequential"
+    backend: Literal["sequential", "ray"] = Field(
+        "sequential", description="run cells in this process, or in parallel on Ray"
+    )
     address: str | None = Field(
         None, description="Ray cluster address (ray://host:10001 or auto); default: local"
     )
@@ -279,8 +287,10 @@ class ExecutionConfig(_Strict):
 class TrackingConfig(_Strict):
     """An observer of finished cells (``transferkit.experiments.OBSERVERS``)."""
 
-    name: str
-    options: dict[str, Any] = Field(default_factory=dict)
+    name: str = Field(description="a registered observer (e.g. mlflow)")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="keyword arguments of the observer"
+    )
 
     @field_validator("name")
     @classmethod
@@ -301,18 +311,24 @@ class ExperimentConfig(_Strict):
     """A whole experiment: data x methods x selection x seeds, and where it goes."""
 
     name: str = Field("experiment", min_length=1, description="shown in tables and files")
-    description: str = ""
-    data: list[DataEntry] = Field(min_length=1)
-    methods: list[MethodEntry] = Field(min_length=1)
+    description: str = Field("", description="one line for the table file")
+    data: list[DataEntry] = Field(min_length=1, description="where the tasks come from")
+    methods: list[MethodEntry] = Field(
+        min_length=1, description="registered methods (`transferkit bench --list-methods`)"
+    )
     selection: list[str] = Field(
         default_factory=lambda: ["none"],
         description="none, oracle (UPPER BOUND) or registered label-free selectors",
     )
     seeds: int | list[Seeds] = Field(1, description="a count N (seeds 0..N-1) or a list")
-    memory: Literal["both", "rss", "tracemalloc", "none"] = "rss"
+    memory: Literal["both", "rss", "tracemalloc", "none"] = Field(
+        "rss", description="peak-memory figures recorded per cell (tracemalloc is slow)"
+    )
     output: Path | None = Field(None, description="results folder (relative to the config)")
-    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
-    tracking: TrackingConfig | None = None
+    execution: ExecutionConfig = Field(
+        default_factory=ExecutionConfig, description="sequential or Ray"
+    )
+    tracking: TrackingConfig | None = Field(None, description="an observer of every cell")
 
     @field_validator("selection", mode="before")
     @classmethod
