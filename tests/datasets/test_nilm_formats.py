@@ -242,3 +242,30 @@ def test_malformed_whited(whited_dir, tmp_path):
     _write_whited(bad_name / "kettle.flac", np.zeros(10), np.zeros(10))
     with pytest.raises(NilmFileError, match="naming convention"):
         read_whited(bad_name)
+
+
+def test_read_whited_finds_the_mains_frequency_of_each_file(tmp_path):
+    t = np.arange(44_100 // 4) / 44_100
+    for f0, name in (
+        (50, "Kettle_A_R1_MK1_20151001121314"),
+        (60, "Kettle_B_R5_MK1_20151001121315"),
+    ):
+        w = 2 * np.pi * f0 * t - 0.3
+        _write_whited(tmp_path / f"{name}.flac", 0.3 * np.sin(w), 0.05 * np.sin(w))
+    ws = read_whited(tmp_path)
+    assert [r.mains_frequency for r in ws] == [50.0, 60.0]
+    # the 60 Hz record then gives its true cycle (not 6/5 of one)
+    _, i = steady_cycles(ws[1], n_points=64, n_cycles=5)
+    np.testing.assert_allclose(
+        i / np.abs(i).max(), np.sin(2 * np.pi * np.arange(64) / 64), atol=0.02
+    )
+    assert [r.mains_frequency for r in read_whited(tmp_path, mains_frequency=50)] == [50.0] * 2
+    with pytest.raises(TransferKitInputError, match="mains_frequency must be 'auto'"):
+        read_whited(tmp_path, mains_frequency="50Hz")
+    w = 2 * np.pi * 55 * t
+    _write_whited(tmp_path / "Kettle_C_R1_MK1_20151001121316.flac", 0.3 * np.sin(w), np.sin(w))
+    with pytest.raises(NilmFileError, match=r"55\.0 Hz, neither 50 nor 60"):
+        read_whited(tmp_path)
+    with pytest.raises(NilmFileError, match="too few to tell 50 from 60 Hz"):
+        read_whited(tmp_path, max_samples=500)
+    assert read_whited(tmp_path, max_samples=500, mains_frequency=50)[0].n_samples == 500

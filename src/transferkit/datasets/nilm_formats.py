@@ -17,7 +17,7 @@ leave-one-house-out protocols.
 
 **WHITED** (Kahl, Haq, Kriechbaumer & Jacobsen, "WHITED - A worldwide household and
 industry transient energy data set", NILM Workshop 2016): one FLAC file per recording,
-44.1 kHz, two channels (**voltage first, then current**), 50 Hz mains, named
+44.1 kHz, two channels (**voltage first, then current**), 50 or 60 Hz mains by region, named
 ``<Type>_<BrandModel>_<Region>_<Kit>_<YYYYMMDDhhmmss>.flac``, e.g.
 ``Kettle_Severin_r1_MK2_20151001121314.flac``: appliance type, brand/model, recording region
 ``R<k>``, measurement kit ``MK<k>`` and the recording time. The samples are the sound
@@ -396,11 +396,33 @@ timestamp='20151115133402')
     )
 
 
+def _mains_of(voltage: np.ndarray, rate: float, path: Path) -> float:
+    """50.0 or 60.0: the mains frequency of a recording, from its voltage zero crossings."""
+    from transferkit.nilm.cycles import rising_zero_crossings
+
+    t = rising_zero_crossings(voltage, rate, 65.0)  # ignores crossings < 1/130 s apart
+    if t.size < 2:
+        raise NilmFileError(
+            f"{path.name}: fewer than two rising voltage zero crossings ({voltage.size} "
+            "samples), too few to tell 50 from 60 Hz. Pass mains_frequency=<Hz>, or read "
+            "more samples (max_samples)."
+        )
+    f = rate / float(np.median(np.diff(t)))
+    for nominal in (50.0, 60.0):
+        if abs(f / nominal - 1) <= 0.05:
+            return nominal
+    raise NilmFileError(
+        f"{path.name}: the voltage's zero crossings give a mains frequency of {f:.1f} Hz, "
+        "neither 50 nor 60 Hz (a damaged or voltage-free recording?). Pass "
+        "mains_frequency=<Hz> to impose one."
+    )
+
+
 def read_whited(
     directory: PathLike,
     *,
     calibration: Mapping[str, tuple[float, float]] | str | None = "published",
-    mains_frequency: float = 50.0,
+    mains_frequency: float | str = "auto",
     max_samples: int | None = None,
     name: str = "WHITED",
 ) -> WaveformSet:
@@ -417,7 +439,11 @@ def read_whited(
         [-1, 1), giving volts and amperes; a mapping ``kit -> (volts_per_unit,
         amps_per_unit)`` replaces them; ``None`` keeps full-scale units
         (``meta["calibrated"]`` is False).
-    mains_frequency : float, default=50.0
+    mains_frequency : float or "auto", default="auto"
+        WHITED was recorded in several regions of the world. ``"auto"``: from each file's
+        voltage, :math:`f = f_s / \\operatorname{median}(\\Delta t)` over its rising zero
+        crossings, snapped to 50 or 60 Hz (within 5 %, else an error naming the file);
+        a number imposes it on every file.
     max_samples : int, optional
         Keep only the first samples of each file.
     name : str
@@ -463,6 +489,11 @@ def read_whited(
             "calibration must be 'published', a mapping kit -> (volts_per_unit, "
             f"amps_per_unit) or None; got {type(calibration).__name__}."
         )
+    if isinstance(mains_frequency, str) and mains_frequency != "auto":
+        raise TransferKitInputError(
+            f"mains_frequency must be 'auto' (50 or 60 Hz from each file's voltage) or a "
+            f"frequency in Hz; got {mains_frequency!r}."
+        )
     folder = Path(directory)
     if not folder.is_dir():
         raise NilmFileError(f"WHITED folder {folder} does not exist.")
@@ -494,12 +525,13 @@ def read_whited(
                 )
             volts, amps = calibration[fields.kit]
             voltage, current = voltage * float(volts), current * float(amps)
+        f0 = _mains_of(voltage, float(rate), path) if mains_frequency == "auto" else mains_frequency
         records.append(
             WaveformRecord(
                 voltage,
                 current,
                 sampling_rate=float(rate),
-                mains_frequency=mains_frequency,
+                mains_frequency=f0,
                 label=fields.appliance_type,
                 instance=f"{fields.appliance_type}_{fields.model}",
                 meta={
