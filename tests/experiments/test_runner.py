@@ -237,3 +237,45 @@ def test_the_tracking_observer_sees_every_cell_that_ran(tmp_path, counting_metho
         OBSERVERS.unregister("recorder")
     with pytest.raises(TransferKitInputError, match="unknown cell observer 'recorder'"):
         _config(tracking={"name": "recorder"})
+
+
+class _StopAfter:
+    def __init__(self, n):
+        self.n, self.calls = n, 0
+
+    def __call__(self, random_state):
+        self.calls += 1
+        if self.calls > self.n:
+            raise KeyboardInterrupt
+        return SourceOnly(KNeighborsClassifier(1))
+
+
+def test_an_interrupted_run_keeps_its_cells_and_the_rerun_finishes(tmp_path, fake_suite):
+    factory = _StopAfter(2)
+    register_method("stops", factory, description="stops after two cells", replace=True)
+    try:
+        config = _config(methods=["stops"], seeds=1)
+        with pytest.raises(KeyboardInterrupt):
+            _run(tmp_path, config)
+        table = json.loads((tmp_path / "out" / "table.json").read_text())
+        assert not table["complete"] and len(table["cells"]) == 2  # written on the way out
+        assert len(list((tmp_path / "out" / "cells").glob("*.json"))) == 2
+        factory.n = 10
+        summary = _run(tmp_path, config)
+        assert summary.n_resumed == 2 and summary.n_run == 1 and summary.n_failed == 0
+    finally:
+        unregister_method("stops")
+
+
+def test_an_address_means_ray_and_backend_overrides_the_config(counting_method):
+    from transferkit.experiments.runner import _with_overrides
+
+    config = _config()
+    assert _with_overrides(config, None, "ray://head:10001").execution.backend == "ray"
+    assert _with_overrides(config, None, "ray://head:10001").execution.address == (
+        "ray://head:10001"
+    )
+    ray_config = _config(execution={"backend": "ray", "address": "auto"})
+    assert _with_overrides(ray_config, "sequential", None).execution.address is None
+    with pytest.raises(TransferKitInputError, match="address is only used with backend: ray"):
+        _config(execution={"address": "auto"})
