@@ -21,6 +21,8 @@ from transferkit.federated.horizontal.client import (
     client_seed,
     load_client_data,
     load_head,
+    load_local_batchnorm,
+    local_round,
     make_client_app,
     save_client_data,
 )
@@ -34,6 +36,7 @@ from transferkit.federated.horizontal.estimator import FederatedFineTune
 from transferkit.federated.horizontal.params import (
     BODY_PREFIX,
     HEAD_PREFIX,
+    batchnorm_keys,
     body_arrays,
     build_net,
     fedavg,
@@ -53,6 +56,7 @@ __all__ = [
     "FederatedFineTune",
     "HEAD_PREFIX",
     "LocalFederation",
+    "batchnorm_keys",
     "body_arrays",
     "build_net",
     "client_seed",
@@ -61,6 +65,8 @@ __all__ = [
     "load_arrays",
     "load_client_data",
     "load_head",
+    "load_local_batchnorm",
+    "local_round",
     "make_client_app",
     "make_server_app",
     "make_tls_files",

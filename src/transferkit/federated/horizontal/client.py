@@ -6,14 +6,21 @@ writes: ``data.npz`` (its images ``X`` of shape ``(n, C, H, W)`` and class indic
 message the client
 
 1. builds the network from the message's configuration, loads the received body and its
-   own head (a fresh head seeded by ``(random_state, partition id)`` in the first round),
-2. fine-tunes it for ``local-epochs`` epochs on its data with
+   own head (in the first round a fresh head, seeded by ``random_state`` and the
+   partition id, or by ``random_state`` alone with ``shared-head-init``),
+2. with ``head-epochs`` > 0, first trains its head alone on the received body (the body
+   frozen: a linear probe) for that many epochs, then fine-tunes for ``local-epochs``
+   epochs on its data with
    :func:`transferkit.finetune.train_net` (the shared engine; the fine-tuning policy
    decides which stages move),
 3. saves its head in its client dir and replies with the **body only** (``backbone.*``
    arrays) and the metrics ``num-examples``, ``train-loss`` and ``partition-id``.
 
-The head therefore never leaves the client: it is not in any reply.
+The head therefore never leaves the client: it is not in any reply. With
+``local-batchnorm`` (FedBN, Li et al., ICLR 2021) the body's batch-norm layers (affine
+weights and running statistics) stay on the client too: from round 2 on the client
+replaces the received ones with its own (``batchnorm.safetensors``), and its reply
+carries the body without them.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ import torch
 
 from transferkit.federated.horizontal import _deps  # noqa: F401 - names the extras
 from transferkit.federated.horizontal.params import (
+    BODY_PREFIX,
     HEAD_PREFIX,
+    batchnorm_keys,
     body_arrays,
     build_net,
     head_arrays,
@@ -37,17 +46,21 @@ from transferkit.federated.horizontal.params import (
 from transferkit.finetune.trainer import train_net
 
 __all__ = [
+    "CLIENT_BATCHNORM_FILE",
     "CLIENT_DATA_FILE",
     "CLIENT_HEAD_FILE",
     "client_seed",
     "load_client_data",
     "load_head",
+    "load_local_batchnorm",
+    "local_round",
     "make_client_app",
     "save_client_data",
 ]
 
 CLIENT_DATA_FILE = "data.npz"
 CLIENT_HEAD_FILE = "head.safetensors"
+CLIENT_BATCHNORM_FILE = "batchnorm.safetensors"
 
 
 def client_seed(random_state: int, server_round: int, partition_id: int) -> int:
@@ -94,12 +107,22 @@ def load_head(client_dir: str | Path) -> dict[str, np.ndarray] | None:
     return {HEAD_PREFIX + k: v for k, v in load_file(str(path)).items()}
 
 
-def _save_head(client_dir: Path, head: dict[str, np.ndarray]) -> None:
+def load_local_batchnorm(client_dir: str | Path) -> dict[str, np.ndarray] | None:
+    """The client's own batch-norm arrays (``local-batchnorm`` runs), or ``None``."""
+    path = Path(client_dir) / CLIENT_BATCHNORM_FILE
+    if not path.is_file():
+        return None
+    from safetensors.numpy import load_file
+
+    return {BODY_PREFIX + k: v for k, v in load_file(str(path)).items()}
+
+
+def _save(client_dir: Path, name: str, arrays: dict[str, np.ndarray], prefix: str) -> None:
     from safetensors.numpy import save_file
 
-    tmp = client_dir / (CLIENT_HEAD_FILE + ".tmp")
-    save_file({k[len(HEAD_PREFIX) :]: np.ascontiguousarray(v) for k, v in head.items()}, tmp)
-    os.replace(tmp, client_dir / CLIENT_HEAD_FILE)
+    tmp = client_dir / (name + ".tmp")
+    save_file({k[len(prefix) :]: np.ascontiguousarray(v) for k, v in arrays.items()}, tmp)
+    os.replace(tmp, client_dir / name)
 
 
 @contextlib.contextmanager
@@ -112,20 +135,75 @@ def _torch_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def local_round(client_dir: Path, partition_id: int, body: dict, config: dict) -> tuple:
-    """One client's round: returns ``(body arrays, n samples, final train loss)``."""
+def local_round(
+    client_dir: str | Path, partition_id: int, body: dict, config: dict
+) -> tuple[dict[str, np.ndarray], int, float]:
+    """One client's round, exactly as the ``ClientApp`` runs it (no Flower needed).
+
+    Parameters
+    ----------
+    client_dir : str or Path
+        The client's folder (its ``data.npz``; its head, and its batch-norm layers with
+        ``local-batchnorm``, are read from and written to it).
+    partition_id : int
+        The client's index (seeds its fresh head and its batch order).
+    body : dict of str to ndarray
+        The received body (every ``backbone.*`` array).
+    config : dict
+        The run configuration's training keys (``backbone``, ``backbone-kwargs``,
+        ``n-classes``, ``policy``, ``local-epochs``, ``lr``, ``batch-size``,
+        ``augment-shift``, ``random-state``, ``server-round``, optional
+        ``local-batchnorm``, ``shared-head-init`` (every client's first head is drawn
+        from ``random-state`` alone, not from its partition id) and ``head-epochs``:
+        epochs of head-only training on the received body, with the body frozen, before
+        the ``local-epochs`` of the policy).
+
+    Returns
+    -------
+    body : dict of str to ndarray
+        What the client sends back: the body's arrays, without the batch-norm ones under
+        ``local-batchnorm``.
+    n : int
+        The client's number of training samples (its FedAvg weight).
+    loss : float
+        Its mean training loss in the last local epoch.
+    """
+    client_dir = Path(client_dir)
     X, y = load_client_data(client_dir)
     seed = int(config["random-state"])
+    local_bn = bool(config.get("local-batchnorm", False))
     net = build_net(
         str(config["backbone"]), str(config["backbone-kwargs"]), int(config["n-classes"]), seed
     )
-    load_arrays(net, body, "backbone.")
+    load_arrays(net, body, BODY_PREFIX)
+    bn_keys = batchnorm_keys(net) if local_bn else set()
+    own_bn = load_local_batchnorm(client_dir) if local_bn else None
+    if own_bn is not None:
+        load_arrays(net, own_bn, BODY_PREFIX, keys=bn_keys)
     head = load_head(client_dir)
-    if head is None:
-        net.reset_head(generator=torch.Generator().manual_seed(seed * 7_919 + partition_id + 1))
+    if head is None:  # round 1: a fresh head, the same on every client with shared-head-init
+        shared = bool(config.get("shared-head-init", False))
+        head_seed = seed * 7_919 + (0 if shared else partition_id) + 1
+        net.reset_head(generator=torch.Generator().manual_seed(head_seed))
     else:
         load_arrays(net, head, HEAD_PREFIX)
+    round_seed = client_seed(seed, int(config["server-round"]), partition_id)
+    head_epochs = int(config.get("head-epochs", 0))
     with _torch_threads(int(config.get("torch-threads", 1))):
+        if head_epochs > 0:  # fit the head to the received body first (body frozen)
+            train_net(
+                net,
+                X,
+                y,
+                policy="linear_probe",
+                epochs=head_epochs,
+                lr=float(config["lr"]),
+                batch_size=int(config["batch-size"]),
+                augment_shift=int(config["augment-shift"]),
+                random_state=(round_seed + 1) % (2**31 - 1),
+                device="cpu",
+                verbose=False,
+            )
         history = train_net(
             net,
             X,
@@ -135,12 +213,16 @@ def local_round(client_dir: Path, partition_id: int, body: dict, config: dict) -
             lr=float(config["lr"]),
             batch_size=int(config["batch-size"]),
             augment_shift=int(config["augment-shift"]),
-            random_state=client_seed(seed, int(config["server-round"]), partition_id),
+            random_state=round_seed,
             device="cpu",
             verbose=False,
         )
-    _save_head(client_dir, head_arrays(net))
-    return body_arrays(net), int(y.size), float(history.train_loss[-1])
+    _save(client_dir, CLIENT_HEAD_FILE, head_arrays(net), HEAD_PREFIX)
+    trained = body_arrays(net)
+    if local_bn:
+        _save(client_dir, CLIENT_BATCHNORM_FILE, {k: trained[k] for k in bn_keys}, BODY_PREFIX)
+        trained = {k: v for k, v in trained.items() if k not in bn_keys}
+    return trained, int(y.size), float(history.train_loss[-1])
 
 
 def _client_dir(context, client_root: str | Path | None) -> tuple[Path, int]:

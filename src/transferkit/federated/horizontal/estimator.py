@@ -26,8 +26,19 @@ import torch
 
 from transferkit._validation import LabelError, TransferKitInputError, check_option, check_positive
 from transferkit.federated.horizontal import _deps  # noqa: F401 - names the extras
-from transferkit.federated.horizontal.client import load_head, make_client_app, save_client_data
-from transferkit.federated.horizontal.params import BODY_PREFIX, HEAD_PREFIX, build_net, load_arrays
+from transferkit.federated.horizontal.client import (
+    load_head,
+    load_local_batchnorm,
+    make_client_app,
+    save_client_data,
+)
+from transferkit.federated.horizontal.params import (
+    BODY_PREFIX,
+    HEAD_PREFIX,
+    batchnorm_keys,
+    build_net,
+    load_arrays,
+)
 from transferkit.federated.horizontal.server import (
     SERVER_AUDIT_FILE,
     SERVER_BODY_FILE,
@@ -65,6 +76,18 @@ class FederatedFineTune:
         (``pretrained`` weights, or initialised from ``random_state``).
     pretrained : bool, default=False
         Start from the backbone's packaged weights (e.g. ``efficientnet_lite0``).
+    local_batchnorm : bool, default=False
+        FedBN (Li et al., ICLR 2021): the body's batch-norm layers (affine weights and
+        running statistics) stay on each client like its head; the server averages the
+        rest of the body.
+    shared_head_init : bool, default=True
+        Every client's first head is drawn from ``random_state`` alone, so all clients
+        start from the same head (the heads still stay local and drift apart); with
+        ``False`` each client draws its own (seeded by its index as well).
+    head_epochs : int, default=2
+        Every round, each client first trains its head alone on the received body (the
+        body frozen) for this many epochs, then fine-tunes for ``local_epochs`` epochs
+        under ``policy``; 0 skips the head-only epochs.
     policy : str, default="full"
         Fine-tuning policy of every client (``"linear_probe"``, ``"last_k"``, ``"full"``,
         ``"discriminative"``, ``"gradual"``).
@@ -101,6 +124,9 @@ class FederatedFineTune:
         The final shared body (``backbone.*``).
     heads_ : list of dict
         Client ``k``'s head (``head.*``), read from client ``k``'s own folder.
+    batchnorms_ : list of dict or None
+        With ``local_batchnorm``: client ``k``'s own batch-norm arrays (``backbone.*``),
+        read from its folder; else ``None`` (they are in ``body_``).
     history_ : list of dict
         Per round: ``seconds``, ``bytes_down`` (body sent to all clients), ``bytes_up``
         (what all clients sent back), ``clients``, ``failed``, ``train_loss``.
@@ -120,9 +146,11 @@ class FederatedFineTune:
     >>> data = [client(24, False), client(24, True)]      # the clients disagree on labels
     >>> fed = FederatedFineTune(image_shape=(1, 8, 8), backbone_kwargs={"widths": (4, 8, 8)},
     ...                         rounds=2, local_epochs=3, lr=0.01, batch_size=8)
-    >>> fed = fed.fit(data)                                # doctest: +SKIP
-    >>> [round(fed.score(X, y, client=k), 2) for k, (X, y) in enumerate(data)]  # doctest: +SKIP
+    >>> fed = fed.fit(data)                                # Flower's simulation (Ray)
+    >>> [round(fed.score(X, y, client=k), 2) for k, (X, y) in enumerate(data)]
     [1.0, 1.0]
+    >>> len(fed.history_), sorted(fed.heads_[0])
+    (2, ['head.bias', 'head.weight'])
     """
 
     def __init__(
@@ -132,6 +160,9 @@ class FederatedFineTune:
         image_shape: Sequence[int] = (1, 16, 16),
         initial_body: str | Path | None = None,
         pretrained: bool = False,
+        local_batchnorm: bool = False,
+        shared_head_init: bool = True,
+        head_epochs: int = 2,
         policy: str = "full",
         rounds: int = 5,
         local_epochs: int = 1,
@@ -151,6 +182,9 @@ class FederatedFineTune:
         self.image_shape = image_shape
         self.initial_body = initial_body
         self.pretrained = pretrained
+        self.local_batchnorm = local_batchnorm
+        self.shared_head_init = shared_head_init
+        self.head_epochs = head_epochs
         self.policy = policy
         self.rounds = rounds
         self.local_epochs = local_epochs
@@ -180,6 +214,9 @@ class FederatedFineTune:
             "pretrained": bool(self.pretrained),
             "initial-body": "" if self.initial_body is None else str(self.initial_body),
             "n-classes": len(self.classes_),
+            "local-batchnorm": bool(self.local_batchnorm),
+            "shared-head-init": bool(self.shared_head_init),
+            "head-epochs": int(self.head_epochs),
             "policy": str(self.policy),
             "rounds": int(self.rounds),
             "local-epochs": int(self.local_epochs),
@@ -193,8 +230,24 @@ class FederatedFineTune:
             "server-dir": str(server_dir),
         }
 
-    def _validate(self, client_datasets) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _validate_settings(self) -> None:
+        """Check every setting (not the data); a clear error names the bad one."""
+        from transferkit.finetune.backbones import available_backbones
+        from transferkit.finetune.policies import _NAMED
+
         check_option("mode", self.mode, ("simulation", "deployment"))
+        check_option("backbone", self.backbone, tuple(available_backbones()))
+        check_option("policy", self.policy, tuple(_NAMED))
+        if len(tuple(self.image_shape)) != 3 or min(int(v) for v in self.image_shape) < 1:
+            raise TransferKitInputError(
+                f"image_shape must be three positive integers (C, H, W); got {self.image_shape!r}."
+            )
+        for name in ("local_batchnorm", "shared_head_init", "pretrained", "tls"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise TransferKitInputError(
+                    f"{name} must be True or False; got {getattr(self, name)!r}."
+                )
+        check_positive("head_epochs", self.head_epochs, strict=False, integer=True)
         check_option("on_client_failure", self.on_client_failure, ("raise", "skip"))
         for name in ("rounds", "local_epochs", "batch_size", "num_cpus"):
             check_positive(name, getattr(self, name), integer=True)
@@ -211,6 +264,9 @@ class FederatedFineTune:
                 f"initial_body={str(self.initial_body)!r} is not a file; give the "
                 ".safetensors file of the pretrained body."
             )
+
+    def _validate(self, client_datasets) -> list[tuple[np.ndarray, np.ndarray]]:
+        self._validate_settings()
         datasets = list(client_datasets)
         if len(datasets) < 2:
             raise TransferKitInputError(
@@ -281,6 +337,7 @@ class FederatedFineTune:
             images = as_images(X, self.image_shape).numpy()
             save_client_data(client_dir, images, np.searchsorted(self.classes_, y))
             (client_dir / "head.safetensors").unlink(missing_ok=True)
+            (client_dir / "batchnorm.safetensors").unlink(missing_ok=True)
         server_dir = workdir / "server"
         for name in (SERVER_BODY_FILE, SERVER_HISTORY_FILE, SERVER_AUDIT_FILE, "error.txt"):
             (server_dir / name).unlink(missing_ok=True)
@@ -293,6 +350,9 @@ class FederatedFineTune:
 
         self.body_ = load_file(str(server_dir / SERVER_BODY_FILE))
         self.heads_ = [load_head(d) for d in client_dirs]
+        self.batchnorms_ = (
+            [load_local_batchnorm(d) for d in client_dirs] if self.local_batchnorm else None
+        )
         self.history_ = json.loads((server_dir / SERVER_HISTORY_FILE).read_text())
         self.audit_ = json.loads((server_dir / SERVER_AUDIT_FILE).read_text())
         self.n_clients_ = len(datasets)
@@ -356,6 +416,8 @@ class FederatedFineTune:
         net = build_net(self.backbone, settings, len(self.classes_), int(self.random_state))
         load_arrays(net, self.body_, BODY_PREFIX)
         load_arrays(net, self.heads_[int(client)], HEAD_PREFIX)
+        if self.batchnorms_ is not None:
+            load_arrays(net, self.batchnorms_[int(client)], BODY_PREFIX, keys=batchnorm_keys(net))
         net.eval()
         return net
 
@@ -367,6 +429,7 @@ class FederatedFineTune:
 
     def predict(self, X: np.ndarray, client: int) -> np.ndarray:
         """Labels predicted by client ``client``'s model."""
+        self._check_fitted()
         return self.classes_[self.predict_proba(X, client).argmax(axis=1)]
 
     def score(self, X: np.ndarray, y: np.ndarray, client: int) -> float:

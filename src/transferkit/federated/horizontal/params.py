@@ -27,6 +27,7 @@ from transferkit.finetune.policies import TransferNet
 __all__ = [
     "BODY_PREFIX",
     "HEAD_PREFIX",
+    "batchnorm_keys",
     "body_arrays",
     "build_net",
     "fedavg",
@@ -85,9 +86,38 @@ def head_arrays(net: TransferNet) -> dict[str, np.ndarray]:
     return _arrays(net, HEAD_PREFIX)
 
 
-def load_arrays(net: TransferNet, arrays: Mapping[str, np.ndarray], prefix: str) -> None:
-    """Copy ``arrays`` (all the keys under ``prefix``, none other) into ``net`` in place."""
-    own = {k for k in net.state_dict() if k.startswith(prefix)}
+def batchnorm_keys(net: torch.nn.Module) -> set[str]:
+    """The body's batch-norm state keys (affine weights, running statistics, counters).
+
+    FedBN (Li, Jiang, Zhang, Kamp, Dou, "FedBN: Federated Learning on Non-IID Features
+    via Local Batch Normalization", ICLR 2021) keeps exactly these on the clients.
+
+    Examples
+    --------
+    >>> net = build_net("small_cnn", {"widths": (4, 8, 8)}, 3, seed=0)
+    >>> sorted(k[len("backbone.stages.") :] for k in batchnorm_keys(net) if "block1" in k)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['block1.1.bias', 'block1.1.num_batches_tracked', 'block1.1.running_mean',
+     'block1.1.running_var', 'block1.1.weight']
+    """
+    keys: set[str] = set()
+    for name, module in net.named_modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            keys |= {f"{name}.{k}" for k in module.state_dict()}
+    return {k for k in keys if k.startswith(BODY_PREFIX)}
+
+
+def load_arrays(
+    net: TransferNet,
+    arrays: Mapping[str, np.ndarray],
+    prefix: str,
+    keys: set[str] | None = None,
+) -> None:
+    """Copy ``arrays`` into ``net`` in place.
+
+    ``arrays`` must hold exactly ``keys`` (default: every state key under ``prefix``).
+    """
+    own = {k for k in net.state_dict() if k.startswith(prefix)} if keys is None else set(keys)
     if set(arrays) != own:
         missing, extra = sorted(own - set(arrays)), sorted(set(arrays) - own)
         raise TransferKitInputError(

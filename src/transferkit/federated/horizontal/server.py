@@ -11,6 +11,10 @@ construction, the round loop, dropping failed replies) with two changes in
   bytes of the arrays it carried, its metric names, or its error), and a reply that
   carries anything but the body's arrays is refused.
 
+With ``local-batchnorm`` (FedBN) the clients reply without the body's batch-norm arrays;
+the server averages the rest and keeps sending the initial batch-norm arrays (each client
+uses them in round 1 only, then its own).
+
 A client that fails in a round (its reply is an error, or it does not answer before the
 timeout) stops the run with :class:`ClientFailureError` when ``on-client-failure`` is
 ``"raise"`` (the default); with ``"skip"`` the round aggregates the clients that
@@ -35,7 +39,12 @@ import numpy as np
 
 from transferkit._validation import TransferKitInputError
 from transferkit.federated.horizontal import _deps  # noqa: F401 - names the extras
-from transferkit.federated.horizontal.params import BODY_PREFIX, build_net, fedavg
+from transferkit.federated.horizontal.params import (
+    BODY_PREFIX,
+    batchnorm_keys,
+    build_net,
+    fedavg,
+)
 
 __all__ = [
     "ClientFailureError",
@@ -78,9 +87,10 @@ def _strategy_class():
     class BodyFedAvg(FedAvg):
         """Flower's FedAvg with order-independent float64 averaging and an audit."""
 
-        def __init__(self, body_keys, on_failure, record, **kwargs):
+        def __init__(self, body_keys, on_failure, record, fixed=None, **kwargs):
             super().__init__(**kwargs)
             self.body_keys = set(body_keys)
+            self.fixed = dict(fixed or {})  # sent every round, never averaged (FedBN)
             self.on_failure = on_failure
             self.record = record  # callable(server_round, replies_info, failures)
 
@@ -118,7 +128,7 @@ def _strategy_class():
                         f"node {node} sent arrays other than the shared body in round "
                         f"{server_round} (unexpected {extra[:3]}, missing "
                         f"{sorted(self.body_keys - set(arrays))[:3]}); only backbone.* "
-                        "arrays may leave a client."
+                        "arrays of the shared body may leave a client."
                     )
                 valid.append(
                     (
@@ -142,7 +152,7 @@ def _strategy_class():
                     "on_client_failure='skip' to aggregate the clients that answered."
                 )
             valid.sort(key=lambda item: item[0])
-            body = fedavg([(arrays, n) for _, arrays, n, _ in valid])
+            body = fedavg([(arrays, n) for _, arrays, n, _ in valid]) | self.fixed
             total = sum(n for _, _, n, _ in valid)
             loss = sum(n * loss for _, _, n, loss in valid) / total
             return (
@@ -209,14 +219,17 @@ def _run_server(grid, settings, server_dir, round_callback, Array, ArrayRecord, 
                 "network (its backbone.* arrays)."
             )
         body = loaded
+    local_bn = bool(settings.get("local-batchnorm", False))
+    fixed_keys = batchnorm_keys(net) if local_bn else set()
     history: list[dict[str, Any]] = []
     audit: list[dict[str, Any]] = []
     clock = {"start": time.perf_counter()}
 
     strategy = _strategy_class()(
-        body_keys=body,
+        body_keys=set(body) - fixed_keys,
         on_failure=on_failure,
         record=None,
+        fixed={k: np.asarray(body[k]) for k in fixed_keys},
         fraction_train=1.0,
         fraction_evaluate=0.0,
         min_train_nodes=n_clients,
@@ -255,6 +268,11 @@ def _run_server(grid, settings, server_dir, round_callback, Array, ArrayRecord, 
                 "augment-shift",
                 "random-state",
             )
+        }
+        | {
+            "local-batchnorm": local_bn,
+            "shared-head-init": bool(settings.get("shared-head-init", False)),
+            "head-epochs": int(settings.get("head-epochs", 0)),
         }
     )
 
