@@ -357,6 +357,18 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ),
     ("`tracking: {name: mlflow}`", "an unknown option `uri`", lambda: _mlflow(uri="x")),
     ("`tracking: {name: mlflow}`", "`experiment_name: 3`", lambda: _mlflow(experiment_name=3)),
+    ("`FederatedFineTune.fit`", '`policy="bogus"`', lambda: _fed_fit(policy="bogus")),
+    ("`FederatedFineTune.fit`", '`local_batchnorm="yes"`', lambda: _fed_fit(local_batchnorm="yes")),
+    ("`FederatedFineTune.fit`", "`image_shape=(1, 8)`", lambda: _fed_fit(image_shape=(1, 8))),
+    ("`FederatedFineTune.fit`", "one client", lambda: _fed_fit(n_clients=1)),
+    ("`FederatedFineTune.fit`", "a client's `X` with NaN", lambda: _fed_fit(nan=True)),
+    ("`FederatedFineTune.fit`", "`X` rows of the wrong size", lambda: _fed_fit(n_features=10)),
+    ("`FederatedFineTune.fit`", "all labels one class", lambda: _fed_fit(one_class=True)),
+    (
+        "`FederatedFineTune.predict`",
+        "before `fit`",
+        lambda: _fed().predict(np.zeros((2, 64)), client=0),
+    ),
 ]
 
 
@@ -426,6 +438,25 @@ def _report(case: str, **options):
             state = {"schema": 1, "suite": "digits", "tasks": ["U->M"], "cells": [cell]}
             (folder / "digits.json").write_text(json.dumps(state))
         write_results_report(folder, **options)
+
+
+def _fed(**params):
+    from transferkit.federated.horizontal import FederatedFineTune
+
+    return FederatedFineTune(**({"image_shape": (1, 8, 8)} | params))
+
+
+def _fed_fit(n_clients=2, nan=False, n_features=64, one_class=False, **params):
+    """Bad input to the federated fit: refused before any Flower process starts."""
+    rng = np.random.default_rng(0)
+    data = []
+    for _ in range(n_clients):
+        X = rng.random((12, n_features))
+        if nan:
+            X[3, 5] = np.nan
+        y = np.zeros(12, dtype=int) if one_class else np.arange(12) % 2
+        data.append((X, y))
+    _fed(**params).fit(data)
 
 
 def _kmm_const():

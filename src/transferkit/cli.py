@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 import typer
 
-from transferkit.commands import bench, datasets, demo, distance, ftl, rank, report, run
+from transferkit.commands import bench, datasets, demo, distance, federated, ftl, rank, report, run
 
 __all__ = ["app", "report_errors", "USAGE_ERROR", "FAILURE"]
 
@@ -139,6 +139,7 @@ app.command("bench")(bench.bench)
 app.add_typer(datasets.app, name="datasets")
 app.command("demo")(demo.demo)
 app.command("distance")(distance.distance)
+app.add_typer(federated.app, name="federated")
 app.add_typer(ftl.app, name="ftl")
 app.command("rank")(rank.rank)
 app.command("report")(report.report)

@@ -218,6 +218,44 @@ CASES = {
         USAGE_ERROR,
         ["--max-samples"],
     ),
+    "federated: random bytes .npz": (
+        [
+            "federated",
+            "simulate",
+            "--client",
+            "{random.npz}",
+            "--client",
+            "{random.npz}",
+            "--out",
+            "{fed}",
+        ],
+        USAGE_ERROR,
+        ["--client", "not a readable .npz", "np.savez"],
+    ),
+    "federated: .npz member claiming 3x10^12 values": (
+        [
+            "federated",
+            "deploy",
+            "--client",
+            "{forged.npz}",
+            "--client",
+            "{forged.npz}",
+            "--out",
+            "{fed}",
+        ],
+        USAGE_ERROR,
+        ["'X.npy'", "claims a (1000000000000, 3)", "truncated"],
+    ),
+    "federated: one client": (
+        ["federated", "simulate", "--client", "{random.npz}", "--out", "{fed}"],
+        USAGE_ERROR,
+        ["at least 2 clients", "--client"],
+    ),
+    "federated: missing client file": (
+        ["federated", "client", "--data", "{missing.npz}", "--out", "{fed}"],
+        USAGE_ERROR,
+        ["--client", "does not exist"],
+    ),
 }
 
 
