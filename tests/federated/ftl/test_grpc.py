@@ -2,10 +2,8 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -13,42 +11,19 @@ import numpy as np
 import pytest
 
 from transferkit.federated.ftl import LocalChannel, PartyA, PartyB, PartyUnreachableError
-from transferkit.federated.ftl.grpc_transport import GrpcChannel, make_certificate, serve
+from transferkit.federated.ftl.grpc_transport import GrpcChannel, make_certificate
 
-from ._problem import make_problem
+from .conftest import free_port
 
 KW = dict(hidden_dim=3, gamma=0.5, lam=0.01, learning_rate=0.2)
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _certs(tmp_path):
-    make_certificate(tmp_path / "a")
-    make_certificate(tmp_path / "b")
-    return tmp_path / "a", tmp_path / "b"
-
-
-def test_grpc_tls_run_equals_the_in_process_run(tmp_path):
-    p = make_problem()
-    dir_a, dir_b = _certs(tmp_path)
-    port = _free_port()
+def test_grpc_tls_run_equals_the_in_process_run(problem, certs, port, serve_b):
+    p = problem
+    dir_a, dir_b = certs
     b = PartyB(p.X_b, p.ids_b, p.overlap, random_state=2)
-    ready = threading.Event()
-    out = {}
-
-    def run_b():
-        out["transcript"] = serve(
-            b, port=port, cert_dir=dir_b, peer_cert=dir_a / "cert.pem", ready=ready
-        )
-
-    thread = threading.Thread(target=run_b, daemon=True)
-    thread.start()
-    ready.wait(10)
+    served = serve_b(b)
     a = PartyA(
         p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, random_state=1, **KW
     )
@@ -57,23 +32,23 @@ def test_grpc_tls_run_equals_the_in_process_run(tmp_path):
     a.predict_for_partner(channel)
     a.close(channel)
     channel.close()
-    thread.join(10)
+    served.join()
     assert b.finished and len(b.scores_) == len(p.X_b)
 
     a2 = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="plain", random_state=1, **KW)
     b2 = PartyB(p.X_b, p.ids_b, p.overlap, random_state=2)
     a2.fit(LocalChannel(b2), rounds=2)
     assert np.allclose(a.W_, a2.W_, atol=1e-4) and np.allclose(b.W_, b2.W_, atol=1e-4)
-    types = [e["type"] for e in out["transcript"].entries]
+    types = [e["type"] for e in served.result["transcript"].entries]
     assert types[:2] == ["hello", "hello"] and "predict" in types
 
 
-def test_a_partner_that_is_not_running_is_a_clear_error(tmp_path):
-    dir_a, dir_b = _certs(tmp_path)
-    p = make_problem()
+def test_a_partner_that_is_not_running_is_a_clear_error(problem, certs):
+    dir_a, dir_b = certs
+    p = problem
     a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, **KW)
     channel = GrpcChannel(
-        f"127.0.0.1:{_free_port()}",
+        f"127.0.0.1:{free_port()}",
         cert_dir=dir_a,
         peer_cert=dir_b / "cert.pem",
         connect_timeout=1.0,
@@ -83,31 +58,12 @@ def test_a_partner_that_is_not_running_is_a_clear_error(tmp_path):
         a.fit(channel, rounds=1)
 
 
-def test_an_untrusted_client_certificate_is_refused(tmp_path):
-    p = make_problem()
-    dir_a, dir_b = _certs(tmp_path)
+def test_an_untrusted_client_certificate_is_refused(tmp_path, problem, certs, port, serve_b):
+    p = problem
+    _dir_a, dir_b = certs
     make_certificate(tmp_path / "mallory")
-    port = _free_port()
     b = PartyB(p.X_b, p.ids_b, p.overlap)
-    ready = threading.Event()
-    errors = []
-
-    def run_b():
-        try:
-            serve(
-                b,
-                port=port,
-                cert_dir=dir_b,
-                peer_cert=dir_a / "cert.pem",
-                ready=ready,
-                idle_timeout=3.0,
-            )
-        except PartyUnreachableError as exc:
-            errors.append(str(exc))
-
-    thread = threading.Thread(target=run_b, daemon=True)
-    thread.start()
-    ready.wait(10)
+    served = serve_b(b, idle_timeout=3.0)
     a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, **KW)
     channel = GrpcChannel(
         f"127.0.0.1:{port}",
@@ -119,8 +75,8 @@ def test_an_untrusted_client_certificate_is_refused(tmp_path):
     with pytest.raises(PartyUnreachableError):
         a.fit(channel, rounds=1)
     assert b.round_ == 0
-    thread.join(10)
-    assert errors and "party a sent nothing" in errors[0]
+    served.join(10)
+    assert served.errors and "party a sent nothing" in served.errors[0]
 
 
 def _cli(*args):
@@ -128,12 +84,11 @@ def _cli(*args):
     return [sys.executable, "-m", "transferkit.cli", "ftl", *args], env
 
 
-def test_two_processes_train_crash_and_resume(tmp_path):
-    p = make_problem()
+def test_two_processes_train_crash_and_resume(tmp_path, problem, certs, port):
+    p = problem
     np.savez(tmp_path / "a.npz", X=p.X_a, y=p.y_a, ids=p.ids_a, overlap=p.overlap)
     np.savez(tmp_path / "b.npz", X=p.X_b, ids=p.ids_b, overlap=p.overlap)
-    dir_a, dir_b = _certs(tmp_path)
-    port = _free_port()
+    dir_a, dir_b = certs
     serve_args = [
         "serve",
         "--party",
@@ -241,35 +196,16 @@ class _SlowB(PartyB):
         return super().handle(message)
 
 
-def test_a_partner_that_times_out_is_a_clear_error(tmp_path):
-    p = make_problem()
-    dir_a, dir_b = _certs(tmp_path)
-    port = _free_port()
+def test_a_partner_that_times_out_is_a_clear_error(problem, certs, port, serve_b):
+    p = problem
+    dir_a, dir_b = certs
     b = _SlowB(p.X_b, p.ids_b, p.overlap)
-    ready = threading.Event()
-    errors = []
-
-    def run_b():
-        try:
-            serve(
-                b,
-                port=port,
-                cert_dir=dir_b,
-                peer_cert=dir_a / "cert.pem",
-                ready=ready,
-                idle_timeout=5.0,
-            )
-        except PartyUnreachableError as exc:
-            errors.append(str(exc))
-
-    thread = threading.Thread(target=run_b, daemon=True)
-    thread.start()
-    ready.wait(10)
+    served = serve_b(b, idle_timeout=5.0)
     a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="paillier", key_bits=512, **KW)
     channel = GrpcChannel(
         f"127.0.0.1:{port}", cert_dir=dir_a, peer_cert=dir_b / "cert.pem", timeout=1.0
     )
     with pytest.raises(PartyUnreachableError, match=r"did not answer within 1 s at the 'rows'"):
         a.fit(channel, rounds=1)
-    thread.join(20)
-    assert errors and "party a sent nothing" in errors[0]
+    served.join(20)
+    assert served.errors and "party a sent nothing" in served.errors[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _horizontal_setup import SETTINGS, make_clients
 
 from transferkit.federated.horizontal import (
     BODY_PREFIX,
@@ -21,35 +22,7 @@ from transferkit.federated.horizontal import (
 )
 from transferkit.federated.horizontal.client import CLIENT_DATA_FILE
 
-SETTINGS = dict(
-    image_shape=(1, 8, 8),
-    backbone_kwargs={"widths": (4, 8, 8)},
-    rounds=2,
-    local_epochs=2,
-    lr=0.01,
-    batch_size=8,
-    random_state=3,
-)
-
-
-def _clients(seed=0):
-    """Two clients that disagree on what the bright half means (a head each is needed)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for k, n in enumerate((24, 16)):
-        y = np.arange(n) % 2
-        X = rng.random((n, 64)) * 0.2
-        X[(y == 1) ^ bool(k), :32] += 0.8
-        out.append((X, y))
-    return out
-
-
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("sim")
-    rounds = []
-    fed = FederatedFineTune(mode="simulation", workdir=str(workdir), **SETTINGS)
-    return fed.fit(_clients(), round_callback=lambda r, row: rounds.append((r, row))), rounds
+_clients = make_clients
 
 
 def test_simulation_fits_a_shared_body_and_a_head_per_client(simulated):
@@ -125,6 +98,44 @@ def test_a_client_that_fails_mid_run_stops_it_with_a_clear_error(tmp_path):
     with pytest.raises(ClientFailureError, match=r"1 of 2 clients failed in round 2") as info:
         fed.fit(_clients(), round_callback=lose_data)
     assert "client data" in str(info.value) and "on_client_failure='skip'" in str(info.value)
+
+
+def test_skip_leaves_a_failed_client_out_and_the_run_goes_on(tmp_path):
+    """``on_client_failure="skip"`` end to end: client 1 loses its data after round 1; round
+    2 averages client 0 alone, so the final body is client 0's round-2 body (replayed)."""
+    from transferkit.federated.horizontal import local_round, save_client_data
+    from transferkit.finetune.transforms import as_images
+
+    workdir = tmp_path / "fed"
+
+    def lose_data(server_round, row):
+        if server_round == 1:
+            (workdir / "client-1" / CLIENT_DATA_FILE).unlink()
+
+    fed = FederatedFineTune(
+        mode="simulation", workdir=str(workdir), on_client_failure="skip", **SETTINGS
+    )
+    fed.fit(_clients(), round_callback=lose_data)
+    assert [row["clients"] for row in fed.history_] == [2, 1]
+    assert fed.history_[0]["failed"] == []
+    (failure,) = fed.history_[1]["failed"]
+    assert "client data" in failure["reason"]
+    errors = [e for e in fed.audit_ if e["error"] is not None]
+    assert len(errors) == 1 and errors[0]["round"] == 2
+    assert fed.history_[1]["bytes_up"] == fed.history_[0]["bytes_up"] // 2
+
+    config = fed.run_config(2, tmp_path / "unused")
+    start = build_net("small_cnn", config["backbone-kwargs"], 2, config["random-state"])
+    body = {k: v.numpy() for k, v in start.state_dict().items() if k.startswith(BODY_PREFIX)}
+    folders = []
+    for k, (X, y) in enumerate(_clients()):
+        folders.append(tmp_path / f"replay-{k}")
+        save_client_data(folders[-1], as_images(X, (1, 8, 8)).numpy(), y)
+    updates = [local_round(f, k, body, config | {"server-round": 1}) for k, f in enumerate(folders)]
+    body = fedavg([(b, n) for b, n, _ in updates])
+    expected, _, _ = local_round(folders[0], 0, body, config | {"server-round": 2})
+    for key, value in expected.items():
+        np.testing.assert_array_equal(fed.body_[key], value)
 
 
 def test_deployment_over_tls_gives_the_simulation_model(simulated, tmp_path):
