@@ -25,6 +25,7 @@ QUICK = [
     "deep_tables",
     "deep_throughput",
     "determinism",
+    "federated_diagnosis",
     "federated_finetune",
     "ftl_amazon",
     "finetune_mnist_usps",

@@ -80,14 +80,20 @@ class FederatedFineTune:
         FedBN (Li et al., ICLR 2021): the body's batch-norm layers (affine weights and
         running statistics) stay on each client like its head; the server averages the
         rest of the body.
-    shared_head_init : bool, default=True
-        Every client's first head is drawn from ``random_state`` alone, so all clients
-        start from the same head (the heads still stay local and drift apart); with
-        ``False`` each client draws its own (seeded by its index as well).
-    head_epochs : int, default=2
+    shared_head_init : bool, default=False
+        ``True``: every client's first head is drawn from ``random_state`` alone, so all
+        clients start from the same head (the heads still stay local and drift apart);
+        ``False``: each client draws its own (seeded by its index as well). Use ``True``
+        when the clients' labels mean the same thing (the usual case: in
+        ``benchmarks/federated_diagnosis.py`` it is the main fix of FedAvg falling below
+        local-only training); keep ``False`` when clients may label the same inputs
+        differently (personal label semantics), where a shared start pulls the body in
+        opposite directions.
+    head_epochs : int, default=0
         Every round, each client first trains its head alone on the received body (the
         body frozen) for this many epochs, then fine-tunes for ``local_epochs`` epochs
-        under ``policy``; 0 skips the head-only epochs.
+        under ``policy`` (linear probe, then fine-tune). 2 with ``shared_head_init=True``
+        is the recommended setting for clients that share label semantics.
     policy : str, default="full"
         Fine-tuning policy of every client (``"linear_probe"``, ``"last_k"``, ``"full"``,
         ``"discriminative"``, ``"gradual"``).
@@ -161,8 +167,8 @@ class FederatedFineTune:
         initial_body: str | Path | None = None,
         pretrained: bool = False,
         local_batchnorm: bool = False,
-        shared_head_init: bool = True,
-        head_epochs: int = 2,
+        shared_head_init: bool = False,
+        head_epochs: int = 0,
         policy: str = "full",
         rounds: int = 5,
         local_epochs: int = 1,
