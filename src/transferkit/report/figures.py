@@ -175,7 +175,7 @@ def grouped_bars(
     s = None if stds is None else np.asarray(stds, dtype=float)
     if s is not None and s.shape != m.shape:
         raise TransferKitInputError(f"stds must have the shape of means {m.shape}; got {s.shape}.")
-    fig = _figure(max(5.0, 0.45 * m.size + 1.5), 3.8)
+    fig = _figure(min(max(5.0, 0.3 * m.size + 1.5), 14.0), 3.8)
     ax = fig.subplots()
     from matplotlib import colormaps
 

@@ -31,6 +31,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 th { background: #f3f3f3; }
 tr.ref td { color: #555; font-style: italic; background: #fafafa; }
 p.note { color: #555; font-size: 0.9em; }
+div.scroll { overflow-x: auto; max-width: 100%; }
 figure { margin: 1em 0; } figcaption { color: #555; font-size: 0.9em; }
 img { max-width: 100%; }
 """
@@ -104,7 +105,7 @@ class HtmlReport:
                 "class (or None) per row."
             )
         attr = f" id='{html.escape(table_id, quote=True)}'" if table_id else ""
-        out = [f"<table{attr}>"]
+        out = [f"<div class='scroll'><table{attr}>"]  # a wide table scrolls, not the page
         if caption:
             out.append(f"<caption>{html.escape(caption)}</caption>")
         out.append("<tr>" + "".join(f"<th>{html.escape(str(h))}</th>" for h in header) + "</tr>")
@@ -120,7 +121,7 @@ class HtmlReport:
             css = row_classes[k] if row_classes is not None else None
             opening = f"<tr class='{html.escape(css, quote=True)}'>" if css else "<tr>"
             out.append(opening + "".join(cells) + "</tr>")
-        out.append("</table>")
+        out.append("</table></div>")
         self._parts.append("\n".join(out))
 
     def note(self, text: str) -> None:
