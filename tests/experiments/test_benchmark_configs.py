@@ -93,3 +93,17 @@ def test_selection_runner_config_reproduces_the_committed_choices(tmp_path, data
             == (row["selectors"][select]["accuracy"])
         )
         assert ours[0]["chosen_params"]["0"] == row["selectors"][select]["params"]
+
+
+def test_instance_weighting_config_reproduces_the_committed_rows(tmp_path, data_home):
+    config = _subset(
+        "instance_amazon_weighting", tasks={"amazon": ["B->D"]}, methods=["ulsif", "density_ratio"]
+    )
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_cells == 2 and summary.n_failed == 0
+    committed = json.loads((RESULTS / "instance_amazon_weighting.json").read_text())["accuracy"]
+    assert _accuracy(summary, "B->D", "ulsif") == committed["uLSIF (LOO)"]["B→D"]
+    assert (
+        _accuracy(summary, "B->D", "density_ratio")
+        == (committed["Discriminative (LR, Platt)"]["B→D"])
+    )
