@@ -25,8 +25,9 @@ prediction and the DEV-chosen epoch do.
 ``oracle epoch`` is the best target accuracy over the 20 epochs (looks at the labels, an
 upper bound on the selection). Shallow rows: logistic regression (C=0.1) on the same
 features, pooled and the best single source (oracle); and the committed rows of
-``benchmarks/results/multisource.md`` (``source only`` under each scheme) read from that
-file. Diagnostics: each source classifier's target accuracy, the combination weights,
+``benchmarks/results/multisource_standard.md`` (``source only`` under each scheme, on the
+same L1 + z-score features; ``multisource.md`` holds them on the raw features) read from
+that file. Diagnostics: each source classifier's target accuracy, the combination weights,
 and the moment distance :math:`MD^2` between the domains in the learned features, also
 divided by the mean feature norm (so that a shrinking of the features does not count as
 alignment).
@@ -144,7 +145,8 @@ def shallow_rows(dataset, target, sources, domains, data) -> dict:
 
 
 def committed_rows(path: Path) -> dict:
-    """``(dataset, target) -> {column: accuracy}`` of the 'source only' rows of multisource.md."""
+    """``(dataset, target) -> {column: accuracy}`` of the 'source only' rows of a
+    ``multisource*.md`` table."""
     out: dict = {}
     if not path.exists():
         return out
@@ -222,9 +224,9 @@ def report(rows, committed, quick, seconds) -> str:
         + f" ({seconds / 60:.1f} minutes of fitting on a shared 2-core machine); protocol in "
         "the script's docstring. Target accuracy (%); deep rows: mean ± std over 3 seeds, "
         "epoch chosen by DEV; (n=...) marks a cell with fewer seeds. Columns marked * are "
-        "the committed rows of [multisource.md](multisource.md) (logistic regression, "
-        "source only, computed there on the raw features); `LR` columns are recomputed "
-        "here on the same standardised features as the deep rows.",
+        "the committed rows of [multisource_standard.md](multisource_standard.md) "
+        "(logistic regression, source only, on the same L1 + z-score features as the deep "
+        "rows); `LR` columns are recomputed here on those features.",
         "",
     ]
     for dataset in dict.fromkeys(r["dataset"] for r in deep):
@@ -280,7 +282,7 @@ def combination_table(deep, dataset, targets, n_seeds) -> list[str]:
     lines = [
         f"Combination of the source classifiers ({dataset}): equal weights (the default, "
         "the table above) against weights ∝ exp(-d_i/d̄) from each source's moment distance "
-        'to the target (`combination="moment"`), over the same seeds.',
+        'to the target (`combination="moment"`), on the seeds run under both.',
         "",
         "| target | " + " | ".join(f"{m} | {m}{DISTANCE}" for m, _ in pairs) + " |",
         "|---|" + "---:|" * (2 * len(pairs)),
@@ -295,10 +297,15 @@ def combination_table(deep, dataset, targets, n_seeds) -> list[str]:
                     full = [np.mean(v) for v in seeds.values() if len(v) == len(targets)]
                     cells.append(mean_std(full, n_seeds) if full else "")
                     continue
+                both = [  # the seeds run under both combinations
+                    {r["seed"] for r in deep if (r["dataset"], r["target"], r["method"]) == key}
+                    for key in ((dataset, target, pair[0]), (dataset, target, pair[1]))
+                ]
                 accs = {
                     r["seed"]: r["accuracy"]
                     for r in deep
                     if (r["dataset"], r["target"], r["method"]) == (dataset, target, m)
+                    and r["seed"] in both[0] & both[1]
                 }
                 for seed, acc in accs.items():
                     per_seed.setdefault(m, {}).setdefault(seed, []).append(acc)
@@ -498,7 +505,7 @@ def main() -> None:
     seconds = sum(
         r.get("seconds", 0.0) for r in rows if not r["method"].startswith("M3SDA (λ by DEV)")
     )
-    committed = committed_rows(Path(__file__).parent / "results" / "multisource.md")
+    committed = committed_rows(Path(__file__).parent / "results" / "multisource_standard.md")
     (args.output / f"{stem}.md").write_text(report(rows, committed, args.quick, seconds))
     print(f"wrote {args.output / (stem + '.md')}")
 
