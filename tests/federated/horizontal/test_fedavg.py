@@ -148,3 +148,50 @@ def test_a_failed_client_stops_the_run_or_is_skipped():
     strategy, _ = _strategy("skip", 1)
     with pytest.raises(ClientFailureError, match="1 of 1 clients"):
         strategy.aggregate_train(1, [bad])
+
+
+def _replay(tmp_path, **options):
+    """The small federation replayed in-process (local_round + fedavg, as the Flower apps
+    run them); returns each client's accuracy on its own data."""
+    from _horizontal_setup import SETTINGS, make_clients
+
+    from transferkit.federated.horizontal import (
+        FederatedFineTune,
+        load_head,
+        local_round,
+        save_client_data,
+    )
+    from transferkit.finetune import predict_logits
+    from transferkit.finetune.transforms import as_images
+
+    fed = FederatedFineTune(**SETTINGS, **options)
+    fed.classes_ = np.array([0, 1])
+    config = fed.run_config(2, tmp_path / "unused")
+    body = body_arrays(build_net("small_cnn", config["backbone-kwargs"], 2, 3))
+    data = make_clients()
+    folders = []
+    for k, (X, y) in enumerate(data):
+        folders.append(tmp_path / "-".join(f"{v}" for v in options.values()) / f"c{k}")
+        save_client_data(folders[-1], as_images(X, (1, 8, 8)).numpy(), y)
+    for r in range(1, SETTINGS["rounds"] + 1):
+        replies = [
+            local_round(f, k, body, config | {"server-round": r}) for k, f in enumerate(folders)
+        ]
+        body = fedavg([(b, n) for b, n, _ in replies])
+    scores = []
+    for folder, (X, y) in zip(folders, data, strict=True):
+        net = build_net("small_cnn", config["backbone-kwargs"], 2, 3)
+        load_arrays(net, body, BODY_PREFIX)
+        load_arrays(net, load_head(folder), "head.")
+        pred = predict_logits(net, as_images(X, (1, 8, 8))).argmax(1).numpy()
+        scores.append(float((pred == y).mean()))
+    return scores
+
+
+def test_a_shared_initial_head_fails_clients_with_personal_label_semantics(tmp_path):
+    """Why ``shared_head_init`` defaults to False: the two clients label the same inputs
+    oppositely; with their own random heads both are fitted, with one shared start the
+    bodies are pulled in opposite directions and one client collapses."""
+    assert _replay(tmp_path) == [1.0, 1.0]
+    shared = _replay(tmp_path, shared_head_init=True)
+    assert min(shared) < 0.5
