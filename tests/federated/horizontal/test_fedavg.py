@@ -195,3 +195,69 @@ def test_a_shared_initial_head_fails_clients_with_personal_label_semantics(tmp_p
     assert _replay(tmp_path) == [1.0, 1.0]
     shared = _replay(tmp_path, shared_head_init=True)
     assert min(shared) < 0.5
+
+
+def test_fedbn_keeps_batch_norm_on_the_clients(tmp_path):
+    """local-batchnorm: the reply lacks every batch-norm array, the client keeps its own
+    (trained) ones and uses them instead of the received ones from round 2 on; the server
+    averages the rest and re-sends its initial batch-norm arrays unchanged."""
+    from _horizontal_setup import SETTINGS, make_clients
+
+    from transferkit.federated.horizontal import (
+        FederatedFineTune,
+        batchnorm_keys,
+        load_local_batchnorm,
+        local_round,
+        save_client_data,
+    )
+    from transferkit.finetune.transforms import as_images
+
+    fed = FederatedFineTune(**SETTINGS, local_batchnorm=True)
+    fed.classes_ = np.array([0, 1])
+    config = fed.run_config(2, tmp_path / "unused")
+    net = build_net("small_cnn", config["backbone-kwargs"], 2, 3)
+    body, bn = body_arrays(net), batchnorm_keys(net)
+    assert bn and all(k.startswith(BODY_PREFIX) for k in bn)
+    assert any(k.endswith("running_mean") for k in bn) and any(k.endswith("weight") for k in bn)
+    X, y = make_clients()[0]
+    save_client_data(tmp_path / "c0", as_images(X, (1, 8, 8)).numpy(), y)
+    reply, n, _ = local_round(tmp_path / "c0", 0, body, config | {"server-round": 1})
+    assert set(reply) == set(body) - bn and n == 24
+    own = load_local_batchnorm(tmp_path / "c0")
+    assert set(own) == bn
+    assert not np.allclose(own[sorted(k for k in bn if "running_mean" in k)[0]], 0.0)
+    # round 2: the received batch-norm arrays are ignored, the client's own are used: a
+    # copy of the client given garbage ones trains exactly like one given the initial ones
+    import shutil
+
+    save_client_data(tmp_path / "c1", as_images(X, (1, 8, 8)).numpy(), y)
+    for name in ("head.safetensors", "batchnorm.safetensors"):
+        shutil.copy(tmp_path / "c0" / name, tmp_path / "c1" / name)
+    garbage = reply | {k: np.full_like(body[k], 7) for k in bn}
+    clean = reply | {k: body[k] for k in bn}
+    a, _, _ = local_round(tmp_path / "c0", 0, garbage, config | {"server-round": 2})
+    b, _, _ = local_round(tmp_path / "c1", 0, clean, config | {"server-round": 2})
+    assert set(a) == set(b) == set(body) - bn
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+    # without local-batchnorm the received arrays count: the same two runs differ
+    shared = config | {"server-round": 2, "local-batchnorm": False}
+    c, _, _ = local_round(tmp_path / "c0", 0, garbage, shared)
+    d, _, _ = local_round(tmp_path / "c1", 0, clean, shared)
+    assert not all(np.array_equal(c[k], d[k]) for k in a)
+    # the server side: only the shared part is averaged, the batch-norm arrays are fixed
+    strategy = _strategy_class()(
+        body_keys=set(body) - bn,
+        on_failure="raise",
+        record=lambda *args: None,
+        fixed={k: body[k] for k in bn},
+        min_train_nodes=1,
+        min_available_nodes=1,
+    )
+    strategy.expected = 1
+    arrays, _ = strategy.aggregate_train(1, [_reply(11, 0, reply, n)])
+    assert set(arrays) == set(body)
+    for k in bn:
+        np.testing.assert_array_equal(arrays[k].numpy(), body[k])
+    with pytest.raises(ClientFailureError, match="only backbone"):
+        strategy.aggregate_train(1, [_reply(11, 0, reply | {k: own[k] for k in bn}, n)])
