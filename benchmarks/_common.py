@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from _paths import RESULTS
 
 
 def environment() -> dict:

@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+from _paths import RESULTS
+
 AMAZON = "amazon_review_400"
 AMAZON_DOMAINS = ("books", "dvd", "elec", "kitchen")
 SHORT = {"books": "B", "dvd": "D", "elec": "E", "kitchen": "K"}

@@ -13,7 +13,8 @@ import scipy
 import sklearn
 from threadpoolctl import threadpool_info
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from _paths import RESULTS
+
 #: Set by :func:`quick_run`: results are printed, never written.
 _PRINT_ONLY = False
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.svm import SVC
 
+from _paths import RESULTS
 from transferkit.bench import get_published, get_suite
 from transferkit.bench.protocols import C_GRID
 from transferkit.mapping import CORAL
@@ -29,7 +30,7 @@ from transferkit.mapping import CORAL
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", default=None)
-    parser.add_argument("--output", default="benchmarks/results")
+    parser.add_argument("--output", default=str(RESULTS))
     parser.add_argument("--quick", action="store_true", help="one task (D->W), seconds")
     args = parser.parse_args()
     if args.quick:

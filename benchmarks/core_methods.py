@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 
+from _paths import RESULTS
 from transferkit.bench import run_benchmark
 
 PLAN = {
@@ -34,7 +35,7 @@ PLAN = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds-cv", type=int, default=3)
-    parser.add_argument("--output", default="benchmarks/results")
+    parser.add_argument("--output", default=str(RESULTS))
     parser.add_argument("--suites", default=",".join(PLAN))
     parser.add_argument(
         "--quick", action="store_true", help="digits, 1NN and PCA only, into --output"

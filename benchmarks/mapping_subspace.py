@@ -28,12 +28,12 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 from tqdm import tqdm
 
+from _paths import RESULTS
 from transferkit.bench import get_published, get_suite
 from transferkit.datasets import load_task
 from transferkit.mapping import GFK, MEDA, SubspaceAlignment, SubspaceAlignmentSVC
 from transferkit.mapping.subspace import subspace_disagreement_dimension
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SVM_GRID = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
 
 

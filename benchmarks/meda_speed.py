@@ -18,11 +18,11 @@ import argparse
 import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from _paths import RESULTS
 from transferkit.datasets import load_task
 from transferkit.mapping import GFK, MEDA
 from transferkit.mapping.meda import cosine_knn_laplacian
@@ -34,7 +34,6 @@ def _proxy_a_distance(Xs: np.ndarray, Xt: np.ndarray) -> float:
     return svm_training_a_distance(Xs, Xt, loss="hinge", max_iter=2000, empty_value=2.0)
 
 
-RESULTS = Path(__file__).resolve().parent / "results"
 TASKS = [("D->W", "dslr", "webcam"), ("C->A", "caltech", "amazon")]
 LAM, ETA, RHO, P, T = 10.0, 0.1, 1.0, 10, 10
 

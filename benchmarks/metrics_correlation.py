@@ -43,10 +43,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from tqdm import tqdm
 
+from _paths import RESULTS
 from transferkit.datasets import load_domain, load_task
 from transferkit.metrics import DISTANCE_NAMES, domain_distances, leep, nce
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SUITES = {
     "office_caltech10_surf": {
         "domains": {"C": "caltech", "A": "amazon", "W": "webcam", "D": "dslr"},

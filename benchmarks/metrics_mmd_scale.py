@@ -19,15 +19,13 @@ import os
 import platform
 import resource
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from _paths import RESULTS
 from transferkit.metrics import median_heuristic, mmd2
 from transferkit.metrics.mmd import kernel_gammas
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def peak_rss_bytes() -> int:

@@ -35,6 +35,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
+from _paths import RESULTS
 from transferkit import CORAL, SourceOnly, make_transfer_pipeline
 from transferkit.datasets import load_domain
 from transferkit.multisource import BestSingleSource, SourceSelection, WeightedSourceEnsemble
@@ -166,7 +167,7 @@ def report(rows: list[dict], quick: bool, seconds: float, preprocessing: str = "
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="SURF -> dslr, source only, one seed")
-    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
         "--preprocessing",
         choices=["raw", "standard"],

@@ -52,6 +52,7 @@ import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
+from _paths import COMMITTED_RESULTS, RESULTS
 from transferkit import SourceOnly
 from transferkit.datasets import load_domain
 from transferkit.deep import M3SDA, DeepSourceOnly, moment_distance
@@ -440,7 +441,7 @@ def diagnose(output: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="SURF -> dslr, one seed, 2 epochs")
-    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
         "--diagnose", action="store_true", help="seed 0, two tasks: alignment vs classes"
     )
@@ -505,7 +506,7 @@ def main() -> None:
     seconds = sum(
         r.get("seconds", 0.0) for r in rows if not r["method"].startswith("M3SDA (λ by DEV)")
     )
-    committed = committed_rows(Path(__file__).parent / "results" / "multisource_standard.md")
+    committed = committed_rows(COMMITTED_RESULTS / "multisource_standard.md")
     (args.output / f"{stem}.md").write_text(report(rows, committed, args.quick, seconds))
     print(f"wrote {args.output / (stem + '.md')}")
 

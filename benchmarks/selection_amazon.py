@@ -30,6 +30,7 @@ from scipy.stats import spearmanr
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
+from _paths import RESULTS
 from transferkit import CORAL, make_transfer_pipeline
 from transferkit.datasets import load_task
 from transferkit.selection import score_candidates
@@ -41,7 +42,6 @@ C_GRID = [1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
 DEFAULT_C = 1.0
 CRITERIA = ["source_cv", "iwcv", "dev", "reverse", "entropy", "snd", "oracle"]
 LABEL_FREE = ["source_cv", "iwcv", "dev", "reverse", "entropy", "snd"]
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def make_model() -> object:

@@ -17,14 +17,13 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+from _paths import RESULTS
 from transferkit.bench import run_benchmark
 
 SELECTORS = ["none", "source_cv", "iwcv", "dev", "reverse", "entropy", "snd", "oracle"]
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.svm import SVC
 
+from _paths import RESULTS
 from transferkit.datasets import coil20_views, rotated_mnist_domains
 from transferkit.transitive import GradualSelfTraining, TransitiveTransfer
 
@@ -155,7 +156,7 @@ def report(rows: list[dict], quick: bool, seconds: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one seed, digits only")
-    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     start = time.perf_counter()
     rows = []

@@ -133,8 +133,22 @@ def test_private_imports_are_found_in_child_process_code(tmp_path):
     assert _private_imports(script) == ["transferkit.instance._kernels"]
 
 
+def _committed_results(root: Path) -> dict[str, bytes]:
+    """Every committed file under benchmarks/results of ``root`` (path -> contents).
+
+    ``results/quick`` is where ``--quick`` runs write (git-ignored), so it is left out.
+    """
+    results = root / "benchmarks" / "results"
+    return {
+        str(p.relative_to(results)): p.read_bytes()
+        for p in results.rglob("*")
+        if p.is_file() and p.relative_to(results).parts[0] != "quick"
+    }
+
+
 @pytest.mark.parametrize("name", QUICK)
 def test_benchmark_quick_mode_runs(name, bench_copy, data_home):
+    before = _committed_results(bench_copy)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(sys.path),
@@ -149,6 +163,10 @@ def test_benchmark_quick_mode_runs(name, bench_copy, data_home):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    # A smoke run never overwrites, adds or removes a committed result file.
+    after = _committed_results(bench_copy)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert changed == [], f"--quick changed committed results: {changed}"
 
 
 def test_every_benchmark_script_has_a_quick_run():
