@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,3 +43,28 @@ def make_problem(
         y[b_rows][perm],
         ids[:n_overlap],
     )
+
+
+#: Values planted in each party's raw features; no message or log may carry them.
+CANARY_A = 7.123456789012345
+CANARY_B = -5.987654321098765
+#: Label strings planted in party A's labels.
+CANARY_LABELS = ("canary-label-yes", "canary-label-no")
+
+
+def canary_forms(value: float) -> list[bytes]:
+    """The byte forms a leaked float could take: IEEE single/double, text, fixed point."""
+    forms = [
+        struct.pack("<d", value),
+        struct.pack(">d", value),
+        struct.pack("<f", value),
+        struct.pack(">f", value),
+        repr(value).encode(),
+        f"{value:.6f}".encode(),
+    ]
+    for bits in (16, 20, 40):
+        fixed = round(value * 2**bits)
+        for width in (8, 16):
+            forms.append(fixed.to_bytes(width, "big", signed=True))
+            forms.append(fixed.to_bytes(width, "little", signed=True))
+    return forms

@@ -13,6 +13,7 @@ import pytest
 from transferkit.federated.ftl import LocalChannel, PartyA, PartyB, PartyUnreachableError
 from transferkit.federated.ftl.grpc_transport import GrpcChannel, make_certificate
 
+from ._problem import CANARY_A, CANARY_B, CANARY_LABELS, canary_forms
 from .conftest import free_port
 
 KW = dict(hidden_dim=3, gamma=0.5, lam=0.01, learning_rate=0.2)
@@ -86,8 +87,15 @@ def _cli(*args):
 
 def test_two_processes_train_crash_and_resume(tmp_path, problem, certs, port):
     p = problem
-    np.savez(tmp_path / "a.npz", X=p.X_a, y=p.y_a, ids=p.ids_a, overlap=p.overlap)
-    np.savez(tmp_path / "b.npz", X=p.X_b, ids=p.ids_b, overlap=p.overlap)
+    # canaries in both parties' raw features and in A's labels: no output of either
+    # process (stdout, stderr, transcripts) may carry them
+    X_a, X_b = p.X_a.copy(), p.X_b.copy()
+    X_a[0, 1] = X_a[5, 0] = CANARY_A
+    X_b[2, 2] = X_b[9, 3] = CANARY_B
+    y_a = np.where(p.y_a == "pos", *CANARY_LABELS)
+    outputs: list[str] = []
+    np.savez(tmp_path / "a.npz", X=X_a, y=y_a, ids=p.ids_a, overlap=p.overlap)
+    np.savez(tmp_path / "b.npz", X=X_b, ids=p.ids_b, overlap=p.overlap)
     dir_a, dir_b = certs
     serve_args = [
         "serve",
@@ -147,22 +155,28 @@ def test_two_processes_train_crash_and_resume(tmp_path, problem, certs, port):
     ]
     # 1. B runs, A trains 2 rounds, then B is killed: A's next run fails clearly
     cmd, env = _cli(*serve_args)
-    server = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         cmd, env = _cli(*train_args, "--rounds", "2", "--no-predict")
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
+        outputs += [done.stdout, done.stderr]
     finally:
-        server.wait(30)
+        outputs += server.communicate(timeout=30)
     assert server.returncode == 0
     cmd, env = _cli(*train_args, "--rounds", "4", "--resume", "--connect-timeout", "2")
     failed = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1
+    outputs += [failed.stdout, failed.stderr]
     assert "party b at 127.0.0.1" in failed.stderr and "--resume" in failed.stderr
     assert failed.stderr.startswith("Error: party b") and "Traceback" not in failed.stderr
     # 2. B restarts; A resumes from round 2 and finishes rounds 3 and 4, then B scores
     cmd, env = _cli(*serve_args)
-    server = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         time.sleep(0.5)
         cmd, env = _cli(*train_args, "--rounds", "4", "--resume")
@@ -170,13 +184,14 @@ def test_two_processes_train_crash_and_resume(tmp_path, problem, certs, port):
         assert done.returncode == 0, done.stderr
         assert "round 3" in done.stdout and "round 4" in done.stdout
         assert "round 1:" not in done.stdout
+        outputs += [done.stdout, done.stderr]
     finally:
-        server.wait(30)
+        outputs += server.communicate(timeout=30)
     scores = np.load(tmp_path / "scores.npz")
     assert len(scores["scores"]) == len(p.X_b)
     # the resumed two-process run equals an uninterrupted in-process run
-    a = PartyA(p.X_a, p.y_a, p.ids_a, p.overlap, mode="plain", random_state=1, **KW)
-    b = PartyB(p.X_b, p.ids_b, p.overlap, random_state=2)
+    a = PartyA(X_a, y_a, p.ids_a, p.overlap, mode="plain", random_state=1, **KW)
+    b = PartyB(X_b, p.ids_b, p.overlap, random_state=2)
     a.fit(LocalChannel(b), rounds=4)
     with np.load(tmp_path / "ckb" / "party_b_round_4.npz") as saved:
         assert np.allclose(saved["W"], b.W_, atol=1e-4)
@@ -187,6 +202,15 @@ def test_two_processes_train_crash_and_resume(tmp_path, problem, certs, port):
         for m in transcript["messages"]
         for f in m["fields"].values()
     )
+    logged = "".join(outputs).encode() + b"".join(
+        (tmp_path / name).read_bytes() for name in ("a.json", "b.json")
+    )
+    assert b"round 4" in logged  # the scan reads the real outputs
+    for canary in (CANARY_A, CANARY_B):
+        for form in canary_forms(canary):
+            assert form not in logged, (canary, form)
+    for label in CANARY_LABELS:
+        assert label.encode() not in logged
 
 
 class _SlowB(PartyB):

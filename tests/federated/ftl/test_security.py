@@ -10,7 +10,6 @@
 """
 
 import logging
-import struct
 
 import numpy as np
 import pytest
@@ -20,12 +19,10 @@ from transferkit.federated.ftl.crypto.paillier import MASK_BITS
 from transferkit.federated.ftl.messages import KINDS, decode, payload_from_bytes
 from transferkit.federated.ftl.objective import signed_labels
 
-from ._problem import make_problem
+from ._problem import CANARY_A, CANARY_B, CANARY_LABELS, canary_forms, make_problem
 
 KW = dict(hidden_dim=3, gamma=0.5, lam=0.01, learning_rate=0.2)
 CONTROL_FIELDS = {"config", "overlap_digest", "round", "n_scored", "reason"}
-CANARY_A = 7.123456789012345
-CANARY_B = -5.987654321098765
 
 
 def _run(mode, bits, caplog=None, rounds=2):
@@ -33,7 +30,7 @@ def _run(mode, bits, caplog=None, rounds=2):
     X_a, X_b = p.X_a.copy(), p.X_b.copy()
     X_a[0, 1] = X_a[5, 0] = CANARY_A
     X_b[2, 2] = X_b[9, 3] = CANARY_B
-    labels = np.where(p.y_a == "pos", "canary-label-yes", "canary-label-no")
+    labels = np.where(p.y_a == "pos", *CANARY_LABELS)
     a = PartyA(X_a, labels, p.ids_a, p.overlap, mode=mode, key_bits=bits, random_state=0, **KW)
     b = PartyB(X_b, p.ids_b, p.overlap, random_state=1)
     channel = LocalChannel(b, keep_bytes=True)
@@ -55,23 +52,6 @@ def _parses_as_ciphertexts(data, publics):
         elif len(rows.vecs) > 0:
             return True
     return False
-
-
-def _forms(value):
-    forms = [
-        struct.pack("<d", value),
-        struct.pack(">d", value),
-        struct.pack("<f", value),
-        struct.pack(">f", value),
-        repr(value).encode(),
-        f"{value:.6f}".encode(),
-    ]
-    for bits in (16, 20, 40):
-        fixed = round(value * 2**bits)
-        for width in (8, 16):
-            forms.append(fixed.to_bytes(width, "big", signed=True))
-            forms.append(fixed.to_bytes(width, "little", signed=True))
-    return forms
 
 
 @pytest.mark.parametrize(("mode", "bits"), [("paillier", 512), ("ckks", 8192)])
@@ -113,10 +93,10 @@ def test_canaries_never_appear_in_messages_or_logs(mode, bits, caplog):
     wire = b"".join(channel.transcript.wire)
     logs = caplog.text.encode()
     for canary in (CANARY_A, CANARY_B):
-        for form in _forms(canary):
+        for form in canary_forms(canary):
             assert form not in wire, (canary, form)
             assert form not in logs
-    for label in (b"canary-label-yes", b"canary-label-no"):
+    for label in (name.encode() for name in CANARY_LABELS):
         assert label not in wire and label not in logs
 
 
