@@ -29,6 +29,8 @@ class CellResult:
     memory figures are described in :mod:`transferkit.bench._measure`. ``params`` holds
     the fixed parameters of the cell and those the selection rule chose; a failed cell
     has ``error_type`` (the exception class) and ``error`` (``"Type: message"``).
+    ``ran_on`` says where a Ray task ran (``node_id``, ``host``, ``pid``); it is run
+    metadata, absent from sequential runs and from every results table.
     """
 
     task: str
@@ -45,6 +47,7 @@ class CellResult:
     error: str | None = None
     error_type: str | None = None
     finished_at: str = ""
+    ran_on: dict[str, Any] | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -52,8 +55,11 @@ class CellResult:
         return (self.task, self.method, self.seed)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON cell of a results file."""
-        return asdict(self)
+        """The JSON cell of a results file (``ran_on`` only when known)."""
+        record = asdict(self)
+        if record["ran_on"] is None:
+            del record["ran_on"]
+        return record
 
 
 def now() -> str:

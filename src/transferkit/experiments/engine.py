@@ -4,9 +4,13 @@
 loads each task's data once, runs :func:`~transferkit.experiments.cell.run_cell` for
 every cell and hands every result to ``on_result`` as soon as it exists (the caller
 saves it at once, so an interrupted run keeps what finished). With ``backend="ray"``
-the data of each task is put in the object store once and cells run as Ray tasks, at
-most ``max_parallel`` at a time; a cell whose worker dies is recorded as failed with
-the Ray error, and the others go on.
+the data of each task is read here, put in the object store once, and cells run as Ray
+tasks (on any node of the cluster), at most ``max_parallel`` at a time; each result
+says where it ran (``ran_on``). A cell whose worker process or node dies is retried
+once, then recorded as failed with the Ray error; the others go on. The Ray
+connection is left as it was found: a Ray already initialised in the process is used
+and kept; one started here is shut down, and what ``ray.init`` changed in the process
+(``PYTHONBREAKPOINT``, the SIGTERM handler) is put back.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from typing import Any
 
 import numpy as np
 
+from transferkit._validation import TransferKitInputError
 from transferkit.experiments.cell import CellResult, now, run_cell
 from transferkit.experiments.plan import Cell
 
 __all__ = ["execute", "ray_is_running"]
 
 OnResult = Callable[[Cell, CellResult], None]
+
+#: How many times Ray reruns a cell whose worker process or node died.
+_RETRIES = 1
 
 
 def _progress(total: int, title: str, verbose: bool) -> Any:
@@ -83,15 +91,107 @@ def _ray_cell(
     params: dict[str, Any],
 ) -> CellResult:
     # One BLAS thread per cell: the cells are the parallelism.
+    import os
+    import socket
+
+    import ray
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return run_cell(task_name, data, spec, seed, select, memory, params)
+        result = run_cell(task_name, data, spec, seed, select, memory, params)
+    result.ran_on = {
+        "node_id": ray.get_runtime_context().get_node_id(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+    return result
 
 
-def _start_ray(address: str | None, num_cpus: int | None, object_store_mb: int) -> bool:
-    """Connect to Ray (start a local instance unless ``address``); True if we started it.
+_SIGNALS = ("SIGINT", "SIGTERM")
 
+_State = tuple[dict[str, str], dict[int, Any]]
+
+
+def _process_state() -> _State:
+    """What ``ray.init`` changes in the caller's process: environment, signal handlers."""
+    import os
+    import signal
+    import threading
+
+    handlers: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in _SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:
+                handlers[number] = signal.getsignal(number)
+    return dict(os.environ), handlers
+
+
+def _restore(before: _State, after: _State) -> None:
+    """Undo what changed from ``before`` to ``after`` (``ray.init``'s changes:
+    ``PYTHONBREAKPOINT``, the SIGTERM handler) where it is still as ``after`` left it."""
+    import os
+    import signal
+
+    for name in set(before[0]) | set(after[0]):
+        old, new = before[0].get(name), after[0].get(name)
+        if old != new and os.environ.get(name) == new:
+            if old is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = old
+    for number, old in before[1].items():
+        new = after[1].get(number)
+        if old is not None and old is not new and signal.getsignal(number) is new:
+            signal.signal(number, old)
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    host, _, port = address.rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else None
+
+
+def _is_local(host: str) -> bool:
+    """Whether ``host`` is this machine (loopback, its name's or Ray's address of it)."""
+    import ipaddress
+    import socket
+
+    import ray
+
+    try:
+        ip = socket.gethostbyname(host)
+        own = set(socket.gethostbyname_ex(socket.gethostname())[2])
+    except OSError:
+        return False
+    own.add(ray.util.get_node_ip_address())
+    return ipaddress.ip_address(ip).is_loopback or ip in own
+
+
+def _same_cluster(address: str, connected: str) -> bool:
+    """Whether ``address`` (``host:port``) names the GCS at ``connected`` (``ip:port``)."""
+    import socket
+
+    wanted, current = _host_port(address), _host_port(connected)
+    if wanted is None or current is None:
+        return True  # not comparable (a ray:// client address): trust the caller
+    if wanted[1] != current[1]:
+        return False
+    try:
+        if socket.gethostbyname(wanted[0]) == socket.gethostbyname(current[0]):
+            return True
+    except OSError:
+        return False
+    return _is_local(wanted[0]) and _is_local(current[0])
+
+
+def _start_ray(
+    address: str | None, num_cpus: int | None, object_store_mb: int
+) -> Callable[[], None] | None:
+    """Connect to Ray (start a local instance unless ``address``).
+
+    Returns ``None`` when Ray was already initialised in this process (it is used as
+    it is and left running), else the function that disconnects and restores what
+    ``ray.init`` changed in the process (environment variables, signal handlers).
     A local instance's workers get this process's ``sys.path`` as their ``PYTHONPATH``,
     so that they import the same transferkit and the modules that registered methods.
     """
@@ -103,22 +203,50 @@ def _start_ray(address: str | None, num_cpus: int | None, object_store_mb: int) 
 
     ray = require("ray", extra="ray", purpose="transferkit run with backend ray")
     if ray.is_initialized():
-        return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # Ray's accelerator-variable notice
-        if address is not None:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
-        else:
-            path = os.pathsep.join(p for p in sys.path if p)
-            ray.init(
-                num_cpus=num_cpus,
-                include_dashboard=False,
-                object_store_memory=object_store_mb * 1024 * 1024,
-                log_to_driver=False,
-                configure_logging=False,
-                runtime_env={"env_vars": {"PYTHONPATH": path}},
+        connected = ray.get_runtime_context().gcs_address
+        if address not in (None, "auto") and not _same_cluster(address, connected):
+            raise TransferKitInputError(
+                f"address={address!r}: this process is already connected to the Ray "
+                f"cluster at {connected}, which the run would use. Call ray.shutdown() "
+                "first, or leave address unset to run on the connected cluster."
             )
-    return True
+        return None
+    before = _process_state()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # Ray's accelerator notice
+            if address is not None:
+                ray.init(
+                    address=address,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
+            else:
+                path = os.pathsep.join(p for p in sys.path if p)
+                ray.init(
+                    num_cpus=num_cpus,
+                    include_dashboard=False,
+                    object_store_memory=object_store_mb * 1024 * 1024,
+                    log_to_driver=False,
+                    configure_logging=False,
+                    runtime_env={"env_vars": {"PYTHONPATH": path}},
+                )
+    except BaseException:
+        after = _process_state()
+        if ray.is_initialized():
+            ray.shutdown()
+        _restore(before, after)
+        raise
+    after = _process_state()
+
+    def stop() -> None:
+        try:
+            ray.shutdown()
+        finally:
+            _restore(before, after)
+
+    return stop
 
 
 def _ray_error(cell: Cell, exc: BaseException) -> CellResult:
@@ -152,11 +280,13 @@ def _on_ray(
     num_cpus: int | None,
     object_store_mb: int,
 ) -> None:
-    started = _start_ray(address, num_cpus, object_store_mb)
+    stop = _start_ray(address, num_cpus, object_store_mb)
     import ray
 
     try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(_ray_cell)
+        # A cell whose worker or node dies is retried once (on any node); a method's
+        # exception is not (run_cell records it).
+        remote = ray.remote(num_cpus=1, max_retries=_RETRIES)(_ray_cell)
         limit = max_parallel or max(1, int(ray.available_resources().get("CPU", 1)))
         data_refs: dict[tuple[str, str], Any] = {}
         pending: dict[Any, Cell] = {}
@@ -190,8 +320,8 @@ def _on_ray(
                     bar.update(job, description=f"{title} {_describe(cell)}")
                     bar.advance(job)
     finally:
-        if started:
-            ray.shutdown()
+        if stop is not None:
+            stop()
 
 
 def execute(
