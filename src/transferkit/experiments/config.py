@@ -269,7 +269,7 @@ class ExecutionConfig(_Strict):
         "sequential", description="run cells in this process, or in parallel on Ray"
     )
     address: str | None = Field(
-        None, description="Ray cluster address (ray://host:10001 or auto); default: local"
+        None, description="Ray cluster (HEAD_IP:6379 of `ray start --head`); default: local Ray"
     )
     max_parallel: int | None = Field(None, ge=1, description="most cells running at once")
     num_cpus: int | None = Field(None, ge=1, description="CPUs of a local Ray instance")
