@@ -1,20 +1,22 @@
 """A real multi-node Ray cluster on this machine, for the ``--address`` tests.
 
-Each node is its own ``ray start --block`` process (head: GCS, raylet, agents; worker:
-raylet and agents), as a user starts them on separate machines. Everything a node
-starts shares its fate: ``ray start --block`` kills its processes when it ends, and it
-is itself killed by the kernel when the process that started it dies
-(``PR_SET_PDEATHSIG``), so a crashed test run leaves no Ray behind. The cluster lives in
-a private temporary folder (sessions, logs and the ``ray_current_cluster`` address
-file), never in ``/tmp/ray``: a ``ray.init()`` elsewhere on the machine does not find
-it. Every process carries a private token in its environment, which lets
-:meth:`LoopbackCluster.processes` find all of them, by id, to check that none is left.
+Each node is its own ``ray start --block`` process group (head: GCS, raylet, agents;
+worker: raylet and agents), as a user starts them on separate machines. The cluster
+lives in a private temporary folder (sessions, logs and the ``ray_current_cluster``
+address file), never in ``/tmp/ray``: a ``ray.init()`` elsewhere on the machine does
+not find it. Every process carries a private token in its environment, by which
+:meth:`LoopbackCluster.processes` finds them all.
+
+Cleanup does not depend on the test process ending well: a small reaper process,
+started first in its own session, holds a pipe from the test process; when the pipe
+closes (:meth:`LoopbackCluster.stop`, or the test process dying however it dies) it
+SIGKILLs every node's process group, then, by id, every process still carrying the
+token (Ray's agents outlive a killed ``ray start``), and removes the folder.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import shutil
 import signal
@@ -37,9 +39,38 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+_REAPER = r"""
+import os, shutil, signal, sys, time
+needle = sys.argv[1].encode()
+groups = [int(line) for line in sys.stdin]  # until the test process closes the pipe
+for group in groups:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+def left():
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as fh:
+                    if needle in fh.read():
+                        out.append(int(entry))
+            except OSError:
+                pass
+    return out
+for _ in range(100):
+    pids = left()
+    if not pids:
+        break
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    time.sleep(0.1)
+shutil.rmtree(sys.argv[2], ignore_errors=True)
+"""
 
 
 class LoopbackCluster:
@@ -70,6 +101,11 @@ class LoopbackCluster:
         self.port = _free_port()
         self.head: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
+        self._reaper = subprocess.Popen(
+            [sys.executable, "-c", _REAPER, f"{_TOKEN_VAR}={self.token}", str(self.folder)],
+            stdin=subprocess.PIPE,
+            start_new_session=True,
+        )
 
     @property
     def address(self) -> str:
@@ -97,43 +133,53 @@ class LoopbackCluster:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
             )
         finally:
             log.close()
+
+    def _register(self, process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        assert self._reaper.stdin is not None
+        self._reaper.stdin.write(f"{process.pid}\n".encode())  # its group: start_new_session
+        self._reaper.stdin.flush()
+        return process
 
     def log(self, name: str) -> str:
         path = self.folder / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
     def start_head(self, *, num_cpus: int, resources: str, env: dict[str, str]) -> None:
-        self.head = self._start(
-            "head",
-            [
-                "--head",
-                f"--port={self.port}",
-                f"--temp-dir={self.folder}",
-                f"--ray-client-server-port={_free_port()}",
-                "--include-dashboard=false",
-                f"--num-cpus={num_cpus}",
-                "--object-store-memory=80000000",
-                f"--resources={resources}",
-            ],
-            env,
+        self.head = self._register(
+            self._start(
+                "head",
+                [
+                    "--head",
+                    f"--port={self.port}",
+                    f"--temp-dir={self.folder}",
+                    f"--ray-client-server-port={_free_port()}",
+                    "--no-monitor",  # no autoscaler
+                    "--include-dashboard=false",
+                    f"--num-cpus={num_cpus}",
+                    "--object-store-memory=80000000",
+                    f"--resources={resources}",
+                ],
+                env,
+            )
         )
 
     def start_worker(
         self, name: str, *, num_cpus: int, resources: str, env: dict[str, str]
     ) -> None:
-        self.workers[name] = self._start(
-            name,
-            [
-                f"--address={self.address}",
-                f"--num-cpus={num_cpus}",
-                "--object-store-memory=80000000",
-                f"--resources={resources}",
-            ],
-            env,
+        self.workers[name] = self._register(
+            self._start(
+                name,
+                [
+                    f"--address={self.address}",
+                    f"--num-cpus={num_cpus}",
+                    "--object-store-memory=80000000",
+                    f"--resources={resources}",
+                ],
+                env,
+            )
         )
 
     def wait_for_nodes(self, count: int, timeout: float = 120.0) -> list[dict]:
@@ -196,24 +242,17 @@ class LoopbackCluster:
         return found
 
     def stop(self) -> None:
-        """Stop every node (SIGTERM, then SIGKILL), then any process left; remove the folder."""
-        nodes = [p for p in [*self.workers.values(), self.head] if p is not None]
-        for process in nodes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in nodes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=20)
-        deadline = time.monotonic() + 20
-        while (left := self.processes()) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        for pid in left:  # started by this cluster (its token), killed by id
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        """Kill every node (the reaper does it when its pipe closes); remove the folder.
+
+        (``ray start --block`` would stop gracefully on SIGTERM, but takes tens of
+        seconds on a busy machine; the cluster holds nothing worth keeping.)
+        """
+        if self._reaper.stdin is not None and not self._reaper.stdin.closed:
+            self._reaper.stdin.close()
+        self._reaper.wait(timeout=60)
+        for process in [*self.workers.values(), self.head]:
+            if process is not None:
+                process.wait(timeout=30)
         self.workers.clear()
         self.head = None
         shutil.rmtree(self.folder, ignore_errors=True)
