@@ -99,6 +99,7 @@ class LoopbackCluster:
         }
         self.env.pop("RAY_ADDRESS", None)
         self.port = _free_port()
+        self.client_port = _free_port()
         self.head: subprocess.Popen[bytes] | None = None
         self.workers: dict[str, subprocess.Popen[bytes]] = {}
         self._reaper = subprocess.Popen(
@@ -111,6 +112,11 @@ class LoopbackCluster:
     def address(self) -> str:
         """``host:port`` of the head's GCS (what ``--address`` takes)."""
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def client_address(self) -> str:
+        """``ray://host:port`` of the head's Ray Client server."""
+        return f"ray://127.0.0.1:{self.client_port}"
 
     def _start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         command = [
@@ -155,7 +161,7 @@ class LoopbackCluster:
                     "--head",
                     f"--port={self.port}",
                     f"--temp-dir={self.folder}",
-                    f"--ray-client-server-port={_free_port()}",
+                    f"--ray-client-server-port={self.client_port}",
                     "--no-monitor",  # no autoscaler
                     "--include-dashboard=false",
                     f"--num-cpus={num_cpus}",

@@ -7,6 +7,7 @@ Multi-node clusters (``address=``) are in ``test_ray_cluster.py``.
 
 import json
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -174,3 +175,44 @@ def test_a_cell_that_kills_its_worker_is_retried_once_then_recorded(
         assert [r["n_ok"] for r in summary.rows] == [1, 0]
     finally:
         unregister_method("kills_worker")
+
+
+def test_a_module_the_nodes_cannot_import_is_named_in_the_cell_error(
+    tmp_path, counting_method, local_ray, monkeypatch
+):
+    # a method registered from a module that only this process can import (Ray's
+    # workers got this process's sys.path when Ray started, without this folder)
+    (tmp_path / "tk_driver_only.py").write_text(
+        "from sklearn.neighbors import KNeighborsClassifier\n"
+        "from transferkit import SourceOnly\n\n\n"
+        "def make(random_state):\n"
+        "    return SourceOnly(KNeighborsClassifier(n_neighbors=1))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import tk_driver_only
+
+    register_method("driver_only", tk_driver_only.make, description="driver-only module")
+    try:
+        config = parse_config(
+            {
+                **CONFIG,
+                "data": [{"suite": "tiny", "tasks": ["0->1"]}],
+                "methods": ["tiny_1nn", "driver_only"],
+                "selection": ["none"],
+            }
+        )
+        summary = run_experiment(config, output_dir=tmp_path / "out", backend="ray", verbose=False)
+        (failed,) = summary.failed
+        assert failed["method"] == "driver_only"
+        assert failed["error_type"] == "RaySystemError"
+        assert re.fullmatch(
+            r"RaySystemError: the Ray node at [0-9.]+ cannot import 'tk_driver_only', which "
+            r"this cell needs\. Install the same transferkit, and the packages and modules "
+            r"of the methods \(a module that registers a method too\), on every node of the "
+            r"cluster; rerun to retry the failed cells\.",
+            failed["error"],
+        )
+        assert [r["n_ok"] for r in summary.rows] == [1, 0]
+    finally:
+        unregister_method("driver_only")
+        sys.modules.pop("tk_driver_only", None)

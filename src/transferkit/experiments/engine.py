@@ -256,6 +256,16 @@ def _ray_error(cell: Cell, exc: BaseException) -> CellResult:
     cause = getattr(exc, "cause", None)
     kind = type(cause).__name__ if isinstance(cause, BaseException) else type(exc).__name__
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    missing = re.search(r"No module named '([^']+)'", text)
+    if missing:  # the worker could not unpickle the cell: a node lacks a module
+        where = re.search(r"\(pid=\d+, ip=([^)\s]+)\)", text)
+        node = f"the Ray node at {where.group(1)}" if where else "a Ray node"
+        text = (
+            f"{node} cannot import {missing.group(1)!r}, which this cell needs. Install "
+            "the same transferkit, and the packages and modules of the methods "
+            "(a module that registers a method too), on every node of the cluster; "
+            "rerun to retry the failed cells."
+        )
     return CellResult(
         task=cell.source.task,
         method=cell.method.name,
