@@ -155,7 +155,7 @@ def test_address_runs_cells_on_both_nodes_with_the_sequential_table(tmp_path, cl
     assert again.n_resumed == 4 and again.n_run == 0 and again.rows == sequential.rows
 
 
-def test_cli_ray_client_address_gives_the_sequential_table_without_data_on_the_nodes(
+def test_cli_address_gives_the_sequential_table_without_data_on_the_nodes(
     tmp_path, cluster, data_home
 ):
     (tmp_path / "digits.yaml").write_text(
@@ -174,8 +174,7 @@ def test_cli_ray_client_address_gives_the_sequential_table_without_data_on_the_n
     }
     env.pop("RAY_ADDRESS", None)
     command = [sys.executable, "-m", "transferkit.cli", "run", str(tmp_path / "digits.yaml")]
-    command += ["--output", str(tmp_path / "cli"), "--no-progress"]
-    command += ["--address", cluster.client_address]  # ray://: Ray Client, as from outside
+    command += ["--output", str(tmp_path / "cli"), "--address", cluster.address, "--no-progress"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 cells: 3 run, 0 resumed, 0 failed" in done.stderr

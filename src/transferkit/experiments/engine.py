@@ -184,6 +184,16 @@ def _same_cluster(address: str, connected: str) -> bool:
     return _is_local(wanted[0]) and _is_local(current[0])
 
 
+def _connected_address(ray: Any) -> str | None:
+    """The GCS address this process is connected to (``None`` if Ray cannot say, as
+    through a Ray Client connection)."""
+    try:
+        address = ray.get_runtime_context().gcs_address
+    except Exception:  # any failure only means "unknown"
+        return None
+    return address if isinstance(address, str) else None
+
+
 def _start_ray(
     address: str | None, num_cpus: int | None, object_store_mb: int
 ) -> Callable[[], None] | None:
@@ -203,8 +213,8 @@ def _start_ray(
 
     ray = require("ray", extra="ray", purpose="transferkit run with backend ray")
     if ray.is_initialized():
-        connected = ray.get_runtime_context().gcs_address
-        if address not in (None, "auto") and not _same_cluster(address, connected):
+        connected = _connected_address(ray) if address not in (None, "auto") else None
+        if connected is not None and not _same_cluster(address, connected):
             raise TransferKitInputError(
                 f"address={address!r}: this process is already connected to the Ray "
                 f"cluster at {connected}, which the run would use. Call ray.shutdown() "
