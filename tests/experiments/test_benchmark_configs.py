@@ -1,7 +1,7 @@
 """The benchmark studies moved onto configs reproduce their committed numbers.
 
-Each test runs a subset of a config in benchmarks/configs/ (fewer tasks, sweep values or
-selectors) through ``run_experiment`` and finds the accuracies that the original script
+Each test runs a subset of a config in benchmarks/configs/ (fewer tasks, methods, sweep
+values or selectors) through ``run_experiment`` and finds the accuracies that the original script
 wrote to benchmarks/results/*.json, to the last digit.
 """
 
@@ -27,6 +27,9 @@ def _subset(name, *, tasks=None, methods=None, selection=None, sweep=None):
         ]
     if methods is not None:
         data["methods"] = [m for m in data["methods"] if m["name"] in methods]
+    # entries restricted to suites the subset leaves out would run on nothing
+    kept = {entry["suite"] for entry in data["data"]}
+    data["methods"] = [m for m in data["methods"] if m["suites"] is None or kept & set(m["suites"])]
     if selection is not None:
         data["selection"] = selection
     if sweep is not None:
@@ -107,3 +110,68 @@ def test_instance_weighting_config_reproduces_the_committed_rows(tmp_path, data_
         _accuracy(summary, "B->D", "density_ratio")
         == (committed["Discriminative (LR, Platt)"]["B→D"])
     )
+
+
+def _committed_cells(name):
+    """``(task, method, seed) -> accuracy`` of a committed ``transferkit bench`` file."""
+    cells = json.loads((RESULTS / f"{name}.json").read_text())["cells"]
+    return {(c["task"], c["method"], c["seed"]): c["accuracy"] for c in cells}
+
+
+def _run_cells(summary):
+    """``(task, method, setting, seed) -> accuracy`` of every cell of a run."""
+    cells = json.loads(summary.table_json.read_text())["cells"]
+    return {(c["task"], c["method"], c["setting"], c["seed"]): c["accuracy"] for c in cells}
+
+
+def test_core_methods_config_reproduces_the_committed_cells(tmp_path, data_home):
+    config = _subset(
+        "core_methods",
+        tasks={"office_caltech_surf": ["D->W"], "digits": ["U->M"]},
+        methods=["source_only", "pca", "source_only_svm", "coral"],
+    )
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    # Office-Caltech: 1NN and PCA one seed, the source-CV SVMs three; digits: one seed each
+    assert summary.n_cells == 2 + 3 + 3 + 4 and summary.n_failed == 0
+    ours = _run_cells(summary)
+    assert len(ours) == summary.n_cells
+    surf, digits = _committed_cells("office_caltech_surf"), _committed_cells("digits")
+    for (task, method, setting, seed), accuracy in ours.items():
+        committed = surf if task == "D->W" else digits
+        assert setting == "{}"
+        assert accuracy == committed[task, method, seed], (task, method, seed)
+
+
+def test_mapping_subspace_config_reproduces_the_committed_rows(tmp_path, data_home):
+    config = _subset("mapping_subspace", tasks={"office_caltech_surf": ["D->W"]})
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_cells == 11 and summary.n_failed == 0
+    committed = json.loads((RESULTS / "mapping_subspace.json").read_text())["results"]
+    rows = committed["office_caltech_surf"]
+    script = {  # the script's row -> (registered method, setting) in the config
+        "gfk_1nn_d20": ("gfk", {}),
+        "gfk_1nn_d10": ("gfk", {"transfer__n_components": 10}),
+        "gfk_1nn_sdm": ("gfk", {"transfer__n_components": "sdm"}),
+        "gfk_svm_d10": ("gfk_svm", {"transfer__n_components": 10}),
+        "gfk_svm_d20": ("gfk_svm", {"transfer__n_components": 20}),
+        "sa_1nn_d20": ("sa", {}),
+        "sa_1nn_sdm": ("sa", {"transfer__n_components": "sdm"}),
+        "sa_svm_d20": ("sa_linear_svm", {}),
+        "sa_ksvm_d20": ("sa_svm", {"n_components": 20}),
+        "sa_ksvm_d80": ("sa_svm", {"n_components": 80}),
+        "meda": ("meda", {}),
+    }
+    assert set(script) == set(rows)
+    for row, (method, params) in script.items():
+        setting = json.dumps(params, sort_keys=True)
+        assert _accuracy(summary, "D->W", method, setting) == rows[row]["D->W"]["accuracy"], row
+
+
+def test_mapping_subspace_config_runs_the_script_methods_on_digits(tmp_path, data_home):
+    config = _subset("mapping_subspace", tasks={"digits": ["U->M"]}, methods=["gfk", "sa"])
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    # the Office-Caltech-only entries (sweeps of gfk, sa with SDM) add no digits cell
+    assert summary.n_cells == 2 and summary.n_failed == 0
+    rows = json.loads((RESULTS / "mapping_subspace.json").read_text())["results"]["digits"]
+    assert _accuracy(summary, "U->M", "gfk") == rows["gfk_1nn_d20"]["U->M"]["accuracy"]
+    assert _accuracy(summary, "U->M", "sa") == rows["sa_1nn_d20"]["U->M"]["accuracy"]

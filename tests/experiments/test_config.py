@@ -85,6 +85,29 @@ def test_grid_needs_a_selection_rule_and_keys_are_given_once():
     assert "has no values" in _problems({**BASE, "methods": [{"name": "pca", "sweep": {"a": []}}]})
 
 
+def test_an_entry_names_known_suites_and_its_own_seeds():
+    entry = {"name": "pca", "suites": ["digits", "coil", "digits"], "seeds": [4, 2]}
+    (method,) = parse_config({**BASE, "methods": [entry]}).methods
+    assert method.suites == ["digits", "coil"] and method.seed_list == [4, 2]
+    assert parse_config(BASE).methods[0].seed_list is None
+    text = _problems(
+        {
+            **BASE,
+            "methods": [
+                {"name": "pca", "suites": ["digitz"]},
+                {"name": "pca", "suites": []},
+                {"name": "pca", "seeds": 0},
+                {"name": "pca", "seeds": [1, -1]},
+            ],
+        }
+    )
+    assert "methods[0].suites: unknown benchmark suite 'digitz'; known: amazon" in text
+    assert "methods[1].suites: suites is empty; leave it out" in text
+    assert "methods[2].seeds: 0 seeds is out of range; allowed 1..1000" in text
+    assert "methods[3].seeds[1]: Input should be greater than or equal to 0" in text
+    assert "4 problems" in text
+
+
 def test_a_newly_registered_method_is_accepted_without_any_change():
     register_method("throwaway_config", lambda rs: None, description="x", replace=True)
     try:

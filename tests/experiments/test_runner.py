@@ -106,6 +106,42 @@ def test_a_sweep_runs_every_value_as_its_own_cell(tmp_path, counting_method):
     }
 
 
+def test_an_entry_runs_on_its_suites_with_its_own_seeds(tmp_path, counting_method):
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 10)
+    np.savez(
+        tmp_path / "blobs.npz",
+        X_source=rng.normal(size=(20, 2)) + 3 * y[:, None],
+        y_source=y,
+        X_target=rng.normal(size=(20, 2)) + 3 * y[:, None] + 0.5,
+        y_target=y,
+    )
+    narrow = {
+        "name": "tiny_1nn",
+        "suites": ["tiny"],
+        "seeds": [5, 7],
+        "params": {"estimator__n_neighbors": 3},
+    }
+    config = parse_config(
+        {
+            "data": [{"suite": "tiny"}, {"arrays": "blobs.npz"}],
+            "methods": ["tiny_1nn", narrow],
+            "memory": "none",
+        },
+        base_dir=tmp_path,
+    )
+    summary = _run(tmp_path, config)
+    # the plain entry: 3 tiny tasks + the file, seed 0; the narrow one: 3 tiny tasks x 2 seeds
+    assert summary.n_cells == 4 + 6 and summary.n_failed == 0
+    narrow_rows = [r for r in summary.rows if r["setting"] == '{"estimator__n_neighbors": 3}']
+    assert {r["data"] for r in narrow_rows} == {"tiny"} and len(narrow_rows) == 3
+    assert all(r["n_seeds"] == 2 and set(r["chosen_params"]) == {"5", "7"} for r in narrow_rows)
+    plain = [r for r in summary.rows if r["setting"] == "{}"]
+    assert len(plain) == 4 and all(r["n_seeds"] == 1 for r in plain)
+    with pytest.raises(TransferKitInputError, match=r"with suites \['digits'\] runs on no task"):
+        _run(tmp_path, _config(methods=[{"name": "tiny_1nn", "suites": ["digits"]}]))
+
+
 def test_a_failed_cell_is_recorded_and_the_others_finish(tmp_path, counting_method):
     class Broken:
         def fit(self, X, y, X_target=None):

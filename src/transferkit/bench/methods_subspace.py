@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.svm import LinearSVC
 
 from transferkit.bench.methods_core import linear_svm
 from transferkit.bench.registry import register_method
@@ -91,4 +93,31 @@ register_method(
         "office_caltech_surf": ["coral2016_t3:SA"],
         "amazon": ["coral2016_t5:SA"],
     },
+)
+
+
+#: ``C`` candidates of the liblinear SVM of ``sa_linear_svm`` (benchmarks/mapping_subspace.py).
+_LIBLINEAR_C_GRID = [0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]
+
+
+def _sa_linear_svm(random_state: Any) -> Any:
+    # liblinear (primal, squared hinge) on the aligned coordinates, C by stratified 2-fold
+    # CV on the source, the folds shuffled with random_state
+    search = GridSearchCV(
+        LinearSVC(dual=False, max_iter=5000),
+        {"C": _LIBLINEAR_C_GRID},
+        cv=StratifiedKFold(2, shuffle=True, random_state=random_state),
+    )
+    return make_transfer_pipeline(SubspaceAlignment(n_components=20), search)
+
+
+register_method(
+    "sa_linear_svm",
+    _sa_linear_svm,
+    description=(
+        "Subspace Alignment (d = 20) + liblinear linear SVM on the aligned coordinates, "
+        "C in {1e-3, ..., 1e3} by 2-fold source CV"
+    ),
+    param_grid={"transfer__n_components": [20, 10, 50]},
+    published={"office_caltech_surf": ["coral2016_t3:SA"]},
 )

@@ -188,6 +188,26 @@ class DataEntry(_Strict):
         return self
 
 
+Seeds = Annotated[int, Field(ge=0, le=_MAX_SEED_VALUE)]
+
+
+def _check_seeds(value: int | list[int]) -> int | list[int]:
+    if isinstance(value, int):
+        if not 1 <= value <= MAX_SEEDS:
+            raise ValueError(f"{value} seeds is out of range; allowed 1..{MAX_SEEDS}")
+    else:
+        if not value:
+            raise ValueError("the list of seeds is empty")
+        if len(value) > MAX_SEEDS:
+            raise ValueError(f"{len(value)} seeds is too many; at most {MAX_SEEDS}")
+    return value
+
+
+def _seed_values(value: int | list[int]) -> list[int]:
+    """The seeds of a ``seeds`` value: a count N (seeds 0 .. N-1) or a list."""
+    return list(range(value)) if isinstance(value, int) else list(value)
+
+
 def _check_grid(value: dict[str, list[Any]] | None, key: str) -> dict[str, list[Any]] | None:
     if value is None:
         return value
@@ -208,7 +228,10 @@ class MethodEntry(_Strict):
     ``params`` are set on every cell; ``grid`` values are the *candidates* the selection
     rule chooses among inside each cell (default: the method's registered grid);
     ``sweep`` values each make their own cells (a sensitivity study). Parameter names
-    are the estimator's ``set_params`` names (``transfer__lambda_``).
+    are the estimator's ``set_params`` names (``transfer__lambda_``). ``suites`` and
+    ``seeds`` narrow one entry when a study is not a full product (a method run on some
+    suites only, one seed for a method that ignores its seed); the same method may
+    appear in several entries.
     """
 
     name: str = Field(description="a registered method, or NAME+guard")
@@ -220,6 +243,14 @@ class MethodEntry(_Strict):
     )
     sweep: dict[str, list[Any]] | None = Field(
         None, description="values that each run as their own cells"
+    )
+    suites: list[str] | None = Field(
+        None,
+        description="run only on the tasks of these suites (default: every suite of data "
+        "it is registered for)",
+    )
+    seeds: int | list[Seeds] | None = Field(
+        None, description="this entry's seeds, a count or a list (default: the top-level seeds)"
     )
 
     @model_validator(mode="before")
@@ -247,6 +278,32 @@ class MethodEntry(_Strict):
     @classmethod
     def _sweep(cls, value: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
         return _check_grid(value, "sweep")
+
+    @field_validator("suites")
+    @classmethod
+    def _known_suites(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("suites is empty; leave it out to run on every suite")
+        from transferkit.bench.suites import get_suite
+
+        for name in value:
+            try:
+                get_suite(name)
+            except TransferKitInputError as exc:
+                raise _unknown(exc) from None
+        return list(dict.fromkeys(value))
+
+    @field_validator("seeds")
+    @classmethod
+    def _seed_range(cls, value: int | list[int] | None) -> int | list[int] | None:
+        return None if value is None else _check_seeds(value)
+
+    @property
+    def seed_list(self) -> list[int] | None:
+        """This entry's seeds (``None``: the experiment's)."""
+        return None if self.seeds is None else _seed_values(self.seeds)
 
     @model_validator(mode="after")
     def _disjoint(self) -> MethodEntry:
@@ -304,9 +361,6 @@ class TrackingConfig(_Strict):
         return value
 
 
-Seeds = Annotated[int, Field(ge=0, le=_MAX_SEED_VALUE)]
-
-
 class ExperimentConfig(_Strict):
     """A whole experiment: data x methods x selection x seeds, and where it goes."""
 
@@ -352,15 +406,7 @@ class ExperimentConfig(_Strict):
     @field_validator("seeds")
     @classmethod
     def _seed_range(cls, value: int | list[int]) -> int | list[int]:
-        if isinstance(value, int):
-            if not 1 <= value <= MAX_SEEDS:
-                raise ValueError(f"{value} seeds is out of range; allowed 1..{MAX_SEEDS}")
-        else:
-            if not value:
-                raise ValueError("the list of seeds is empty")
-            if len(value) > MAX_SEEDS:
-                raise ValueError(f"{len(value)} seeds is too many; at most {MAX_SEEDS}")
-        return value
+        return _check_seeds(value)
 
     @field_validator("output")
     @classmethod
@@ -382,7 +428,7 @@ class ExperimentConfig(_Strict):
     @property
     def seed_list(self) -> list[int]:
         """The seeds to run."""
-        return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+        return _seed_values(self.seeds)
 
     def to_jsonable(self) -> dict[str, Any]:
         """The config as plain JSON types (paths as strings), e.g. for ``config.yaml``."""

@@ -30,12 +30,28 @@ def _canonical(value: Any) -> str:
 
 @dataclass(frozen=True)
 class MethodSetting:
-    """One method entry at one sweep point: the spec to run and its fixed parameters."""
+    """One method entry at one sweep point: the spec to run and its fixed parameters.
+
+    ``suites`` (``None``: all) and ``seeds`` (``None``: the experiment's) are the
+    entry's own restrictions.
+    """
 
     name: str
     spec: Any = field(compare=False, repr=False)  # transferkit.bench.MethodSpec
     params: dict[str, Any] = field(default_factory=dict)
     grid: dict[str, list[Any]] | None = None
+    suites: tuple[str, ...] | None = None
+    seeds: tuple[int, ...] | None = None
+
+    def runs_on(self, suite: str | None) -> bool:
+        """Whether this setting runs on a task of ``suite`` (``None``: files, folders, NILM).
+
+        A suite task needs the method registered for the suite and, if the entry names
+        suites, one of them; an entry that names suites runs on suite tasks only.
+        """
+        if suite is None:
+            return self.suites is None
+        return self.spec.applies_to(suite) and (self.suites is None or suite in self.suites)
 
     @property
     def setting(self) -> str:
@@ -144,6 +160,8 @@ def _settings(config: ExperimentConfig) -> list[MethodSetting]:
                     spec=_derive(spec, params, entry.grid),
                     params=params,
                     grid=entry.grid,
+                    suites=None if entry.suites is None else tuple(entry.suites),
+                    seeds=None if entry.seed_list is None else tuple(entry.seed_list),
                 )
             )
     return out
@@ -172,7 +190,19 @@ def make_plan(config: ExperimentConfig) -> Plan:
                 f"remove it from methods or add one of its suites to data (methods entry "
                 f"{index})."
             )
-    n_cells = len(tasks) * len(settings) * len(config.selection) * len(config.seed_list)
+        if not any(setting.runs_on(t.suite) for t in tasks):
+            raise TransferKitInputError(
+                f"method {setting.name!r} with suites {list(setting.suites or [])} runs on no "
+                f"task of data (suites {', '.join(map(repr, suites)) or 'none'}; registered "
+                f"for {list(setting.spec.suites or ['every suite'])}); fix its suites or "
+                f"remove it from methods (methods entry {index})."
+            )
+    n_cells = sum(
+        len(setting.seeds or config.seed_list) * len(config.selection)
+        for source in tasks
+        for setting in settings
+        if setting.runs_on(source.suite)
+    )
     if n_cells > MAX_CELLS:
         raise TransferKitInputError(
             f"the config expands to {n_cells} cells (tasks x settings x selection x seeds); "
@@ -182,10 +212,10 @@ def make_plan(config: ExperimentConfig) -> Plan:
     seen: set[str] = set()
     for source in tasks:
         for setting in settings:
-            if source.suite is not None and not setting.spec.applies_to(source.suite):
+            if not setting.runs_on(source.suite):
                 continue
             for select in config.selection:
-                for seed in config.seed_list:
+                for seed in setting.seeds or config.seed_list:
                     cell = Cell(source, setting, select, seed, config.memory)
                     if cell.cell_id not in seen:
                         seen.add(cell.cell_id)
