@@ -1,18 +1,23 @@
-"""Classifiers of the CORAL paper's protocol, checked against direct computations."""
+"""Classifiers of the CORAL paper's protocol and the weight convention of the instance
+benchmark, checked against direct computations."""
 
 import numpy as np
 import pytest
 from scipy import linalg
+from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
 
+from transferkit import make_transfer_pipeline
 from transferkit.bench.protocols import (
     C_GRID,
     CORALReleasedKernelSVM,
     LinearKernelSVC,
+    MeanOneWeights,
     linear_svm_cv,
     rbf_svm_cv,
 )
 from transferkit.bench.suites import get_suite
+from transferkit.instance import KMM
 
 
 @pytest.fixture
@@ -60,3 +65,38 @@ def test_released_protocol_reproduces_coral_table_3(data_home, task, published):
     Xs, ys, Xt, yt = suite.load(suite.task(task))
     model = CORALReleasedKernelSVM(random_state=0).fit(Xs, ys, X_target=Xt)
     assert round(100 * np.mean(model.predict(Xt) == yt), 1) == published
+
+
+def test_mean_one_weights_rescale_the_inner_weights_and_train_the_classifier(three_classes):
+    X, y, Xt = three_classes
+    inner = KMM(solver="pgd").fit(X, X_target=Xt)
+    assert abs(inner.weights_.mean() - 1.0) > 1e-3  # KMM's mean is 1 +- epsilon, not 1
+    wrapped = MeanOneWeights(KMM(solver="pgd")).fit(X, X_target=Xt)
+    np.testing.assert_array_equal(wrapped.weights_, inner.weights_ / inner.weights_.mean())
+    assert wrapped.mean_weight_ == inner.weights_.mean()
+    np.testing.assert_allclose(
+        wrapped.compute_weights(Xt), inner.compute_weights(Xt) / inner.weights_.mean()
+    )
+    # as benchmarks/instance_amazon_weighting.py: the classifier gets w / mean(w)
+    pipe = make_transfer_pipeline(MeanOneWeights(KMM(solver="pgd")), LogisticRegression(C=0.01))
+    pipe.fit(X, y, X_target=Xt)
+    direct = LogisticRegression(C=0.01).fit(X, y, sample_weight=wrapped.weights_)
+    np.testing.assert_array_equal(pipe.estimator_.coef_, direct.coef_)
+    plain = make_transfer_pipeline(KMM(solver="pgd"), LogisticRegression(C=0.01))
+    assert not np.array_equal(plain.fit(X, y, X_target=Xt).estimator_.coef_, direct.coef_)
+
+
+def test_mean_one_weights_refuse_what_is_not_a_weighter(three_classes):
+    X, _, Xt = three_classes
+    with pytest.raises(TypeError, match=r"implementing 'fit' and 'compute_weights'"):
+        MeanOneWeights(LogisticRegression()).fit(X, X_target=Xt)
+
+    class NotAWeighter:
+        def fit(self, X, y=None, X_target=None):
+            return self
+
+        def compute_weights(self, X):
+            return np.ones(len(X))
+
+    with pytest.raises(TypeError, match="weighter must be a transferkit weighter"):
+        MeanOneWeights(NotAWeighter()).fit(X, X_target=Xt)

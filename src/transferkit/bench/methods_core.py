@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
@@ -104,4 +105,16 @@ register_method(
     ),
     param_grid={"lambda_": [1.0, 0.1, 10.0]},
     published=_CORAL_REFS,
+)
+
+register_method(
+    "coral_lr",
+    lambda random_state: make_transfer_pipeline(
+        CORAL(lambda_=1.0), LogisticRegression(max_iter=2000)
+    ),
+    description=(
+        "CORAL (λ = 1) + logistic regression (C = 1), the model whose C "
+        "benchmarks/selection_amazon.py selects"
+    ),
+    param_grid={"estimator__C": [1.0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 10.0]},
 )

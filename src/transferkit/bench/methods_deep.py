@@ -28,6 +28,10 @@ _DESCRIPTIONS = {
     "DANN": "DANN (Ganin et al. 2016): MLP + adversarial domain discriminator",
     "DeepCORAL": "Deep CORAL (Sun & Saenko 2016): MLP + CORAL loss on the logits",
     "DAN": "DAN (Long et al. 2015): MLP + multi-kernel MMD (linear-time estimate)",
+    "CDAN": (
+        "CDAN+E (Long et al. 2018): MLP + discriminator on features x predictions, "
+        "entropy conditioning"
+    ),
 }
 
 
@@ -49,6 +53,7 @@ for _name, _entry in (
     ("DANN", "dann_mlp"),
     ("DeepCORAL", "deep_coral_mlp"),
     ("DAN", "dan_mlp"),
+    ("CDAN", "cdan_mlp"),
 ):
     register_method(
         _entry,

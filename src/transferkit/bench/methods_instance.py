@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sklearn.linear_model import LogisticRegression
 
+from transferkit.bench.protocols import MeanOneWeights
 from transferkit.bench.registry import register_method
 from transferkit.instance import KLIEP, KMM, ULSIF, DiscriminativeDensityRatio, RuLSIF
 from transferkit.pipeline import make_transfer_pipeline
@@ -27,6 +28,17 @@ register_method(
     "kmm",
     lambda random_state: make_transfer_pipeline(KMM(random_state=0), _logistic()),
     description="KMM weights (median-heuristic width, B=1000) + logistic regression (C=0.01)",
+    param_grid=_C_GRID,
+    published={"amazon": ["coral2016_t5:KMM"]},
+)
+
+register_method(
+    "kmm_mean_one",
+    lambda random_state: make_transfer_pipeline(MeanOneWeights(KMM(random_state=0)), _logistic()),
+    description=(
+        "KMM weights (median-heuristic width, B=1000) rescaled to mean one + logistic "
+        "regression (C=0.01): benchmarks/instance_amazon_weighting.py's KMM row"
+    ),
     param_grid=_C_GRID,
     published={"amazon": ["coral2016_t5:KMM"]},
 )
