@@ -35,7 +35,8 @@ accuracy equals uLSIF's on all 12 Amazon tasks (``instance_amazon_weighting.md``
 within 0.1 point in the cells timed here (SURF C->A, digits U->M, Amazon B->D). Part 1
 runs every task of the four suites x weighter with the guard settings above; Part 2
 repeats the unrelated and real source cells of the SURF tasks (same labelled samples, same
-relabelling) with each weighter + logistic regression trained on the source and the labelled target
+relabelling) with KMM and the discriminative ratio (KLIEP's and uLSIF's SURF weights are
+near uniform) + logistic regression trained on the source and the labelled target
 samples, against ``TargetOnly`` logistic regression. IWCV is not scored here (it is
 itself importance weighting, and the budget went to the cells). Weights depend on the
 samples only, so repeated fits on the same samples reuse them (``ReusedWeights``).
@@ -295,7 +296,8 @@ def _digest(X: np.ndarray) -> str:
 
 
 def weighters(quick: bool = False) -> dict:
-    """The importance weighters, each with label-free, cheap hyper-parameter selection."""
+    """The importance weighters, each with label-free, cheap hyper-parameter selection
+    (``quick``: KMM and the discriminative ratio only)."""
     every = {
         # median-heuristic width, B=1000; FISTA stopped at 1000 iterations (the default
         # 5000 take ~13 s per fit on Amazon and still stop at the cap there)
@@ -318,13 +320,49 @@ def _quiet_fit(model, *args, **kwargs):
     return fitted, names
 
 
+#: Wall time of the instance run, across a checkpointed run and its resumptions.
+_CLOCK = {"start": time.perf_counter(), "before": 0.0}
+
+
+def _elapsed() -> float:
+    return _CLOCK["before"] + time.perf_counter() - _CLOCK["start"]
+
+
+def _checkpointed(path: Path | None, part: str) -> list[dict]:
+    """Rows of ``part`` that an interrupted run saved in ``path`` (none without a path)."""
+    if path is None or not path.exists():
+        return []
+    return json.loads(path.read_text()).get(part, [])
+
+
+def _checkpoint(path: Path | None, part: str, rows: list[dict]) -> None:
+    if path is None:
+        return
+    saved = json.loads(path.read_text()) if path.exists() else {}
+    saved[part] = rows
+    saved["elapsed"] = _elapsed()
+    path.write_text(json.dumps(saved, default=float))
+
+
 def instance_cells(
-    suites: dict, n_tasks: int | None, seed: int, quick: bool = False, step: int = 1
+    suites: dict,
+    n_tasks: int | None,
+    seed: int,
+    quick: bool = False,
+    step: int = 1,
+    checkpoint: Path | None = None,
 ) -> list[dict]:
-    """Part 1 of the instance family: every task x weighter, label-free guard."""
-    rows = []
+    """Part 1 of the instance family: every task x weighter, label-free guard.
+
+    With ``checkpoint``, the rows are saved after every task and the tasks already saved
+    there are not run again (a resumed run gives the same rows: every step is seeded).
+    """
+    rows = _checkpointed(checkpoint, "label_free")
+    done = {(r["suite"], r["task"]) for r in rows}
     for suite, (dataset, tasks, _) in suites.items():
         for task in tasks[:n_tasks]:
+            if (suite, task) in done:
+                continue
             s, t = task.split("->")
             Xs, ys, Xt, yt = load_task(dataset, s, t)
             Xs, ys, Xt, yt = Xs[::step], ys[::step], Xt[::step], yt[::step]
@@ -367,21 +405,30 @@ def instance_cells(
                     f"{time.perf_counter() - start:5.1f}s",
                     flush=True,
                 )
+            _checkpoint(checkpoint, "label_free", rows)
     return rows
 
 
 def instance_unrelated_cells(
-    n_tasks: int | None, labels_per_class: int, seed: int, quick: bool = False
+    n_tasks: int | None,
+    labels_per_class: int,
+    seed: int,
+    quick: bool = False,
+    checkpoint: Path | None = None,
 ) -> list[dict]:
     """Part 2 of the instance family: the labelled-target protocol of ``unrelated_cells``
-    (same labelled samples, same relabelling) with each weighter + logistic regression
-    trained on the weighted source and the labelled target samples."""
-    rows = []
+    (same labelled samples, same relabelling) with KMM and the discriminative ratio (the
+    two weighters whose SURF weights are not near uniform, see Part 1's ESS column) +
+    logistic regression trained on the weighted source and the labelled target samples."""
+    rows = _checkpointed(checkpoint, "unrelated")
+    done = {r["task"] for r in rows}
     rng = np.random.default_rng(seed)
     for task in SURF[:n_tasks]:
         s, t = task.split("->")
         Xs, ys, Xt, yt = load_task("office_caltech10_surf", s, t)
         y_partial, unlabelled, relabel = _partial_target_labels(rng, ys, yt, labels_per_class)
+        if task in done:  # the draws above keep the next tasks' samples as in one run
+            continue
         C = source_cv_c(Xs, ys, seed)
         clf = weighted_classifier(C)
         base = TargetOnly(clf)
@@ -391,7 +438,7 @@ def instance_unrelated_cells(
             ("unrelated", np.array([relabel[c] for c in ys])),
             ("real", ys),
         ):
-            for name, weighter in weighters(quick).items():
+            for name, weighter in weighters(quick=True).items():
                 method = make_transfer_pipeline(weighter, clf)
                 fitted, _ = _quiet_fit(clone(method), Xs, y_source, X_target=Xt, y_target=y_partial)
                 guard = NegativeTransferGuard(method, base, n_splits=3, random_state=seed)
@@ -419,6 +466,7 @@ def instance_unrelated_cells(
                     f"keep={guard.use_method_}",
                     flush=True,
                 )
+        _checkpoint(checkpoint, "unrelated", rows)
     return rows
 
 
@@ -603,6 +651,28 @@ def instance_report(
             f"{m['missed_median_disagreement']:.2f}% of the target. Keeping them costs "
             f"{m['missed_accuracy_cost']:.2f} points of mean accuracy over all cells."
         )
+    e = _errors(label_free)
+    lines += [
+        f"- cells where weighting moves the accuracy by at least 1 point: caught "
+        f"**{e['big_caught']} of {e['big_hurting']}** hurting, kept {e['big_kept']} of "
+        f"{e['big_helping']} helping. The sign of the reverse-validation estimate matches "
+        f"the sign of the true gain in {e['sign_agrees']} of {e['changed']} cells with a "
+        f"non-zero gain; its 95% interval contains 0 in "
+        f"{sum(r['reverse_verdict'] == 'uncertain' for r in label_free)} of "
+        f"{len(label_free)} cells.",
+        "",
+        "| suite | cells | hurting: caught | helping: kept | mean abs. true gain | never | "
+        "always | guarded | oracle |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for suite in dict.fromkeys(row["suite"] for row in label_free):
+        sub = [row for row in label_free if row["suite"] == suite]
+        q, a = _rates(sub, "guard_keeps"), _mean_accuracies(sub)
+        lines.append(
+            f"| {suite} | {q['cells']} | {q['caught']} of {q['hurting']} | {q['kept']} of "
+            f"{q['helping']} | {100 * np.mean([abs(x['true_gain']) for x in sub]):.2f} | "
+            f"{a['never']:.2f} | {a['always']:.2f} | {a['guarded']:.2f} | {a['oracle']:.2f} |"
+        )
     lines += [
         "",
         "| weighter | cells | hurting: caught | helping: kept | mean true gain | "
@@ -638,7 +708,9 @@ def instance_report(
         "## Part 2: unrelated sources, 3 labelled target samples per class (SURF)",
         "",
         "Same labelled samples and same class derangement as Part 2 of `negative_guard.md`; "
-        "the method trains the weighted logistic regression on the (relabelled or real) "
+        "the method (KMM or the discriminative ratio; KLIEP's and uLSIF's weights are near "
+        "uniform on SURF, see the ESS column above) trains the weighted logistic regression "
+        "on the (relabelled or real) "
         "source plus the labelled target samples (weight = mean source weight), the "
         "baseline (`TargetOnly`) on the labelled target samples alone; the guard decides "
         "from paired cross-validation on the labelled target samples; accuracy on the "
@@ -673,8 +745,52 @@ def instance_report(
     return "\n".join(lines) + "\n"
 
 
+def _errors(rows: list[dict]) -> dict:
+    """The guard's two kinds of error and their size (accuracy points).
+
+    ``missed``: hurting cells kept; ``dropped``: helping cells refused; ``*_uncertain``:
+    of those, how many had a 95% interval containing 0 (the estimate could not tell the
+    sign); ``cost_*``: what those errors take off the mean accuracy over all cells.
+    """
+    missed = [r for r in rows if r["true_gain"] < 0 and r["guard_keeps"]]
+    dropped = [r for r in rows if r["true_gain"] > 0 and not r["guard_keeps"]]
+    hurting = [r for r in rows if r["true_gain"] < 0]
+
+    def verdict(r: dict) -> str:
+        return r.get("reverse_verdict", r.get("verdict"))
+
+    def size(group: list[dict]) -> list[float]:
+        return [abs(100 * r["true_gain"]) for r in group]
+
+    n = max(len(rows), 1)
+    big = [r for r in rows if abs(r["true_gain"]) >= 0.01]
+    changed = [r for r in rows if r["true_gain"] != 0]
+
+    def estimate(r: dict) -> float:
+        return r.get("reverse_gain", r.get("estimated_gain"))
+
+    return {
+        "big_hurting": sum(r["true_gain"] < 0 for r in big),
+        "big_caught": sum(r["true_gain"] < 0 and not r["guard_keeps"] for r in big),
+        "big_helping": sum(r["true_gain"] > 0 for r in big),
+        "big_kept": sum(r["true_gain"] > 0 and bool(r["guard_keeps"]) for r in big),
+        "sign_agrees": sum(np.sign(estimate(r)) == np.sign(r["true_gain"]) for r in changed),
+        "changed": len(changed),
+        "missed": len(missed),
+        "missed_uncertain": sum(verdict(r) == "uncertain" for r in missed),
+        "missed_median_loss": float(np.median(size(missed))) if missed else float("nan"),
+        "missed_under_1pt": sum(x < 1 for x in size(missed)),
+        "hurting_under_1pt": sum(x < 1 for x in size(hurting)),
+        "dropped": len(dropped),
+        "dropped_uncertain": sum(verdict(r) == "uncertain" for r in dropped),
+        "dropped_median_gain": float(np.median(size(dropped))) if dropped else float("nan"),
+        "cost_missed": float(sum(size(missed))) / n,
+        "cost_dropped": float(sum(size(dropped))) / n,
+    }
+
+
 def summary(mapping: dict, instance: dict) -> dict:
-    """Detection rates and mean accuracies per family, per part and over both families."""
+    """Detection rates, mean accuracies and errors per family, per part and overall."""
     groups = {
         ("label-free", "mapping"): mapping["label_free"],
         ("label-free", "instance weighting"): instance["label_free"],
@@ -687,7 +803,11 @@ def summary(mapping: dict, instance: dict) -> dict:
         groups[(f"3 labels/class, {kind} source", "instance weighting")] = i
         groups[(f"3 labels/class, {kind} source", "both")] = m + i
     return {
-        f"{part} | {family}": {**_rates(rows, "guard_keeps"), **_mean_accuracies(rows)}
+        f"{part} | {family}": {
+            **_rates(rows, "guard_keeps"),
+            **_mean_accuracies(rows),
+            **_errors(rows),
+        }
         for (part, family), rows in groups.items()
     }
 
@@ -719,6 +839,45 @@ def summary_report(table: dict, quick: bool) -> str:
             f"{r['hurting']} | {r['kept']} of {r['helping']} | {r['never']:.2f} | "
             f"{r['always']:.2f} | {bold}{r['guarded']:.2f}{bold} | {r['oracle']:.2f} |"
         )
+    lines += [
+        "",
+        "## Where the guard errs, and how much it matters",
+        "",
+        "Missed = a hurting cell kept; dropped = a helping cell refused. 'uncertain' = the "
+        "guard's own 95% interval contained 0 (its point rule still had to pick a side). "
+        "Sizes are |true gain| in accuracy points; cost = points of mean accuracy over all "
+        "the cells of the row (guarded = oracle - cost missed - cost dropped).",
+        "",
+        "| cells | family | missed (uncertain) | median loss missed | missed < 1 pt | "
+        "hurting < 1 pt | dropped (uncertain) | median gain dropped | cost missed | "
+        "cost dropped |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, r in table.items():
+        part, family = key.split(" | ")
+        lines.append(
+            f"| {part} | {family} | {r['missed']} ({r['missed_uncertain']}) | "
+            f"{r['missed_median_loss']:.2f} | {r['missed_under_1pt']} of {r['missed']} | "
+            f"{r['hurting_under_1pt']} of {r['hurting']} | {r['dropped']} "
+            f"({r['dropped_uncertain']}) | {r['dropped_median_gain']:.2f} | "
+            f"{r['cost_missed']:.2f} | {r['cost_dropped']:.2f} |"
+        )
+    lines += [
+        "",
+        "Cells where transfer moves the target accuracy by at least 1 point, and how often "
+        "the sign of the guard's estimate is the sign of the true gain (cells with a "
+        "non-zero true gain):",
+        "",
+        "| cells | family | >= 1 pt hurting: caught | >= 1 pt helping: kept | "
+        "estimate has the right sign |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for key, r in table.items():
+        part, family = key.split(" | ")
+        lines.append(
+            f"| {part} | {family} | {r['big_caught']} of {r['big_hurting']} | "
+            f"{r['big_kept']} of {r['big_helping']} | {r['sign_agrees']} of {r['changed']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -736,11 +895,17 @@ def main() -> None:
         "--family",
         choices=("all", "mapping", "instance", "summary"),
         default="all",
-        help="which family to run; 'summary' only rebuilds the combined summary from the "
-        "per-family JSON files",
+        help="which family to run; 'summary' only rebuilds the combined summary (and the "
+        "instance tables) from the per-family JSON files",
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="instance family: save rows after every task here and resume from them",
+    )
     args = parser.parse_args()
     suffix = "_quick" if args.quick else ""
     quick_suites = {"digits": (SUITES["digits"][0], ["U->M"], "1nn")}
@@ -760,14 +925,19 @@ def main() -> None:
             report(label_free, unrelated, args.quick, seconds),
         )
     if args.family in ("all", "instance"):
-        start = time.perf_counter()
+        _CLOCK["start"] = time.perf_counter()
+        if args.checkpoint is not None and args.checkpoint.exists():
+            _CLOCK["before"] = json.loads(args.checkpoint.read_text()).get("elapsed", 0.0)
+        ckpt = args.checkpoint
         if args.quick:  # every 4th sample of U->M: seconds
-            label_free = instance_cells(quick_suites, 1, args.seed, quick=True, step=4)
-            unrelated = instance_unrelated_cells(1, 3, args.seed, quick=True)
+            label_free = instance_cells(
+                quick_suites, 1, args.seed, quick=True, step=4, checkpoint=ckpt
+            )
+            unrelated = instance_unrelated_cells(1, 3, args.seed, quick=True, checkpoint=ckpt)
         else:
-            label_free = instance_cells(SUITES, None, args.seed)
-            unrelated = instance_unrelated_cells(None, 3, args.seed)
-        seconds = time.perf_counter() - start
+            label_free = instance_cells(SUITES, None, args.seed, checkpoint=ckpt)
+            unrelated = instance_unrelated_cells(None, 3, args.seed, checkpoint=ckpt)
+        seconds = _elapsed()
         _write(
             args.output,
             f"negative_guard_instance{suffix}",
@@ -775,6 +945,12 @@ def main() -> None:
             instance_report(label_free, unrelated, args.quick, seconds),
         )
     files = [args.output / f"negative_guard{s}{suffix}.json" for s in ("", "_instance")]
+    if args.family == "summary" and files[1].exists():  # re-render the instance tables
+        saved = json.loads(files[1].read_text())
+        text = instance_report(
+            saved["label_free"], saved["unrelated"], args.quick, saved["seconds"]
+        )
+        (args.output / f"negative_guard_instance{suffix}.md").write_text(text)
     if all(f.exists() for f in files):
         mapping, instance = (json.loads(f.read_text()) for f in files)
         table = summary(mapping, instance)

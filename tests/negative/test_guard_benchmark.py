@@ -145,6 +145,7 @@ def test_summary_pools_the_families(bench):
             "true_gain": method - base,
             "guard_keeps": keeps,
             "guard_acc": method if keeps else base,
+            "reverse_gain": 0.01 if keeps else -0.01,  # the sign the guard acted on
         }
         return {**r, "source": source} if source else r
 
@@ -169,7 +170,34 @@ def test_summary_pools_the_families(bench):
     assert both["always"] == pytest.approx(57.5)
     assert both["guarded"] == pytest.approx(100 * (0.6 + 0.4 + 0.7 + 0.7) / 4)
     assert both["oracle"] == pytest.approx(100 * (0.6 + 0.5 + 0.7 + 0.7) / 4)
+    assert (both["missed"], both["dropped"], both["big_hurting"], both["big_caught"]) == (
+        1,
+        0,
+        2,
+        1,
+    )
+    assert both["cost_missed"] == pytest.approx(10 / 4)  # the kept 0.5 -> 0.4 cell
+    assert (both["sign_agrees"], both["changed"]) == (2, 3)
+    assert both["guarded"] == pytest.approx(both["oracle"] - both["cost_missed"])
     unrelated = table["3 labels/class, unrelated source | both"]
     assert (unrelated["hurting"], unrelated["caught"]) == (2, 1)
     assert table["3 labels/class, real source | instance weighting"]["cells"] == 0
     assert "both" in bench.summary_report(table, quick=False)
+
+
+def test_a_checkpointed_run_resumes_without_recomputing(bench, monkeypatch, tmp_path):
+    Xs, ys, Xt, yt = _shift_problem()
+    monkeypatch.setattr(bench, "load_task", lambda *args: (Xs, ys, Xt, yt))
+    path = tmp_path / "checkpoint.json"
+    suites = {"toy": ("toy", ["S->T"], "1nn")}
+    first = bench.instance_cells(suites, None, 0, quick=True, checkpoint=path)
+    unrelated = bench.instance_unrelated_cells(1, 3, 0, quick=True, checkpoint=path)
+
+    def refuse(*args):
+        raise AssertionError("a saved task was run again")
+
+    monkeypatch.setattr(bench, "source_cv_c", refuse)  # every task fit starts with it
+    again = bench.instance_cells(suites, None, 0, quick=True, checkpoint=path)
+    assert [r["method_acc"] for r in again] == [r["method_acc"] for r in first]
+    resumed = bench.instance_unrelated_cells(1, 3, 0, quick=True, checkpoint=path)
+    assert [r["guard_acc"] for r in resumed] == [r["guard_acc"] for r in unrelated]
