@@ -179,6 +179,9 @@ def test_summary_pools_the_families(bench):
     assert both["cost_missed"] == pytest.approx(10 / 4)  # the kept 0.5 -> 0.4 cell
     assert (both["sign_agrees"], both["changed"]) == (2, 3)
     assert both["guarded"] == pytest.approx(both["oracle"] - both["cost_missed"])
+    # no row says "helps": rule="confident" would have refused every method
+    assert (both["confident_caught"], both["confident_kept"]) == (2, 0)
+    assert both["confident_acc"] == pytest.approx(both["never"])
     unrelated = table["3 labels/class, unrelated source | both"]
     assert (unrelated["hurting"], unrelated["caught"]) == (2, 1)
     assert table["3 labels/class, real source | instance weighting"]["cells"] == 0

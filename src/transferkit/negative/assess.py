@@ -33,7 +33,9 @@ estimate as ``agreement``.
 
 The verdict is ``"helps"`` when the interval lies above 0, ``"hurts"`` when it lies
 below, ``"uncertain"`` otherwise. How often each estimator gets the sign right on real
-benchmark cells is measured in ``benchmarks/results/negative_guard.md``.
+benchmark cells is measured in ``benchmarks/results/negative_guard.md`` (feature
+mapping), ``negative_guard_instance.md`` (importance weighting) and
+``negative_guard_summary.md`` (both).
 """
 
 from __future__ import annotations
