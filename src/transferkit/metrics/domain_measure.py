@@ -46,7 +46,7 @@ def comparable_distance(
     if distance == "mmd":
         pooled = np.vstack(list(samples))
         pick = rng.choice(pooled.shape[0], min(pooled.shape[0], 2000), replace=False)
-        bandwidth = median_heuristic(pooled[pick])
+        bandwidth = median_heuristic(pooled[pick], max_samples=pick.size)
 
         def mmd(a: np.ndarray, b: np.ndarray) -> float:
             return float(np.sqrt(max(mmd2(a, b, bandwidth=bandwidth), 0.0)))
