@@ -365,11 +365,27 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ("`FederatedFineTune.fit`", "`X` rows of the wrong size", lambda: _fed_fit(n_features=10)),
     ("`FederatedFineTune.fit`", "all labels one class", lambda: _fed_fit(one_class=True)),
     (
+        "`transferkit.datasets.view_windows_between`",
+        "`source=10` (not the start of a 45-degree window)",
+        lambda: _view_windows(10, 90),
+    ),
+    (
+        "`transferkit.datasets.view_windows_between`",
+        "source and target the same window",
+        lambda: _view_windows(90, 90),
+    ),
+    (
         "`FederatedFineTune.predict`",
         "before `fit`",
         lambda: _fed().predict(np.zeros((2, 64)), client=0),
     ),
 ]
+
+
+def _view_windows(source, target):
+    from transferkit.datasets import view_windows_between
+
+    view_windows_between(source, target)
 
 
 def _run_config(text: str, arrays: dict | None = None):

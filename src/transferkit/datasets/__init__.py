@@ -31,7 +31,12 @@ from transferkit.datasets.nilm_formats import (
     read_whited,
 )
 from transferkit.datasets.rescanned import rescanned_digits
-from transferkit.datasets.rotated import coil20_views, rotate_digit_images, rotated_mnist_domains
+from transferkit.datasets.rotated import (
+    coil20_views,
+    rotate_digit_images,
+    rotated_mnist_domains,
+    view_windows_between,
+)
 
 __all__ = [
     "DATASETS",
@@ -68,6 +73,7 @@ __all__ = [
     "coil20_views",
     "rotate_digit_images",
     "rotated_mnist_domains",
+    "view_windows_between",
     "rescanned_digits",
     "verify_dataset",
 ]

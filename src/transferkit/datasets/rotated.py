@@ -11,7 +11,7 @@ from scipy import ndimage
 from transferkit._validation import TransferKitInputError, check_random_state
 from transferkit.datasets.benchmarks import load_domain, load_task
 
-__all__ = ["rotate_digit_images", "rotated_mnist_domains", "coil20_views"]
+__all__ = ["rotate_digit_images", "rotated_mnist_domains", "coil20_views", "view_windows_between"]
 
 
 def _unit_rows(X: np.ndarray) -> np.ndarray:
@@ -110,3 +110,80 @@ def coil20_views(
             raise TransferKitInputError(f"no COIL20 view has an angle in [{low}, {high}).")
         out.append((X[mask], y[mask]))
     return out
+
+
+def view_windows_between(
+    source: int, target: int, *, width: int = 45, period: int = 360
+) -> tuple[list[list[tuple[int, int]]], list[tuple[int, int]]]:
+    """The angle windows between a source window and a target window on a circle of views.
+
+    The circle ``[0, period)`` is cut into windows ``[k * width, (k + 1) * width)``.
+    Views wrap around (``period`` is the same view as 0), so a window lies *between*
+    ``source`` and ``target`` when it is on the **shorter** arc from one to the other: from
+    ``[0, 45)`` to ``[270, 315)`` the way goes down through ``[315, 360)``, not up through
+    ``[45, 90)``. When the target is opposite the source, both arcs are equally short and
+    both are returned.
+
+    Parameters
+    ----------
+    source, target : int
+        Start angle (degrees) of the source and target windows: multiples of ``width`` in
+        ``[0, period)``, different from each other.
+    width : int, default=45
+        Width of every window, in degrees; must divide ``period``.
+    period : int, default=360
+        Angle at which the views wrap around.
+
+    Returns
+    -------
+    arcs : list of lists of (low, high)
+        The windows strictly between source and target on each shorter arc (one arc, or
+        two when the target is opposite), in the order met when walking from the source.
+    others : list of (low, high)
+        Every other window except source and target (the far arc: not between them), in
+        order of increasing angular distance from the source, ties by angle.
+
+    Examples
+    --------
+    >>> view_windows_between(0, 270)                      # down through 315, wrapping
+    ([[(315, 360)]], [(45, 90), (90, 135), (135, 180), (225, 270), (180, 225)])
+    >>> view_windows_between(0, 180, width=90)             # opposite: both arcs
+    ([[(90, 180)], [(270, 360)]], [])
+    """
+    for name, value in (("width", width), ("period", period), ("source", source)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TransferKitInputError(f"{name} must be an integer (degrees); got {value!r}.")
+    if isinstance(target, bool) or not isinstance(target, int | np.integer):
+        raise TransferKitInputError(f"target must be an integer (degrees); got {target!r}.")
+    if width <= 0 or period <= 0 or period % width:
+        raise TransferKitInputError(
+            f"width must be positive and divide period; got width={width}, period={period}. "
+            "Choose e.g. width=45, period=360."
+        )
+    n = period // width
+    for name, value in (("source", source), ("target", target)):
+        if value % width or not 0 <= value < period:
+            raise TransferKitInputError(
+                f"{name} must be the start of a window: a multiple of width={width} in "
+                f"[0, {period}); got {value}."
+            )
+    s, t = source // width, target // width
+    if s == t:
+        raise TransferKitInputError(
+            f"source and target must be different windows; both start at {source}."
+        )
+    up, down = (t - s) % n, (s - t) % n  # steps going up (increasing angle) and down
+
+    def window(k: int) -> tuple[int, int]:
+        k %= n
+        return (k * width, (k + 1) * width)
+
+    arcs = []
+    if up <= down:
+        arcs.append([window(s + j) for j in range(1, up)])
+    if down <= up:
+        arcs.append([window(s - j) for j in range(1, down)])
+    between = {w for arc in arcs for w in arc}
+    others = [window(k) for k in range(n) if k not in (s, t) and window(k) not in between]
+    others.sort(key=lambda w: (min((w[0] // width - s) % n, (s - w[0] // width) % n), w[0]))
+    return arcs, others
