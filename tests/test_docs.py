@@ -1,5 +1,5 @@
 """The examples in the documentation run (``>>>`` lines of docs/core.md, experiments.md,
-federated.md, nilm.md, nilm_demo.md)."""
+federated.md, multisource.md, nilm.md, nilm_demo.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 @pytest.mark.parametrize(
-    "name", ["core.md", "experiments.md", "federated.md", "nilm.md", "nilm_demo.md"]
+    "name",
+    ["core.md", "experiments.md", "federated.md", "multisource.md", "nilm.md", "nilm_demo.md"],
 )
 def test_documentation_examples_run(name):
     result = doctest.testfile(

@@ -200,6 +200,12 @@ class TransitiveTransfer(_ChainClassifier):
     largest hop smaller. Candidates come in the multi-domain form of the core contract:
     stacked in ``X`` with negative ``sample_domain`` ids, the target as ``X_target``.
 
+    The cost ranks chains; it does not decide whether to adapt at all: every chain ends
+    with self-training on the target, and the cost does not count hops while pseudo-label
+    errors compound at each. Where the intermediate domains are large or non-monotone
+    shifts with few samples each (COIL20 45-degree view windows), the chosen chain loses
+    to a classifier trained on the source alone (``benchmarks/results/transitive_chains.md``).
+
     Parameters
     ----------
     estimator : classifier with predict_proba, optional
