@@ -192,7 +192,14 @@ def test_a_task_with_several_sources_passes_sample_domain_to_fit(tmp_path):
         return np.vstack([X1, X2]), np.r_[y, y], Xt, y, ids
 
     register_suite(
-        Suite("two_sources", "synthetic", (Task("1+2->t", "1+2", "t"),), "two sources", load),
+        Suite(
+            "two_sources",
+            "synthetic",
+            (Task("1+2->t", "1+2", "t"),),
+            "two sources",
+            load,
+            multi_source=True,
+        ),
         replace=True,
     )
     register_method(
@@ -203,16 +210,31 @@ def test_a_task_with_several_sources_passes_sample_domain_to_fit(tmp_path):
         replace=True,
     )
     register_method(
-        "coral_lr",
+        "two_sources_coral_lr",
         lambda rs: make_transfer_pipeline(CORAL(), LogisticRegression()),
         description="single-source CORAL",
         replace=True,
     )
+
+    class RecordIds(SourceOnly):
+        def fit(self, X, y, *, X_target=None, y_target=None, sample_domain=None):
+            seen.append(None if sample_domain is None else sorted(set(sample_domain)))
+            return super().fit(X, y, X_target=X_target, sample_domain=sample_domain)
+
+    seen = []
+    register_method(
+        "ids_lr",
+        lambda rs: RecordIds(LogisticRegression()),
+        description="multi-source entry that records the ids it is fitted with",
+        multi_source=True,
+        replace=True,
+    )
     try:
         for select in ("none", "entropy", "oracle"):
+            seen.clear()
             state = run_benchmark(
                 "two_sources",
-                ["pooled_lr", "coral_lr"],
+                ["pooled_lr", "two_sources_coral_lr", "ids_lr"],
                 output_dir=tmp_path,
                 select=select,
                 verbose=False,
@@ -221,10 +243,14 @@ def test_a_task_with_several_sources_passes_sample_domain_to_fit(tmp_path):
             cells = {c["method"]: c for c in state["cells"]}
             assert cells["pooled_lr"]["status"] == "ok", cells["pooled_lr"]
             assert cells["pooled_lr"]["accuracy"] > 80
-            # the ids reached fit: the single-source method names the problem
-            assert cells["coral_lr"]["status"] == "error"
-            assert "accepts one source domain" in cells["coral_lr"]["error"]
+            # a single-source method is fitted on the pooled sources (no sample_domain),
+            # so the single-source CORAL runs instead of refusing the two sources
+            assert cells["two_sources_coral_lr"]["status"] == "ok", cells["two_sources_coral_lr"]
+            # the ids reached fit of the multi-source entry
+            assert cells["ids_lr"]["status"] == "ok", cells["ids_lr"]
+            assert seen == [[1, 2]]
     finally:
         unregister_method("pooled_lr")
-        unregister_method("coral_lr")
+        unregister_method("two_sources_coral_lr")
+        unregister_method("ids_lr")
         unregister_suite("two_sources")

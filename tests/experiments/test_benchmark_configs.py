@@ -7,6 +7,7 @@ wrote to benchmarks/results/*.json, to the last digit.
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -233,3 +234,105 @@ def test_deep_tables_config_reproduces_the_committed_runs(tmp_path, data_home):
         setting = json.dumps({**fixed, "selection": selection}, sort_keys=True)
         ours = _accuracy(summary, "B->D", "deep_source_only_mlp", setting)
         assert ours == 100 * run[column], column
+def _multisource_md(name):
+    """``(dataset, method, target) -> {column: "mean ± std"}`` of a committed table."""
+    rows, dataset, header = {}, None, None
+    for line in (RESULTS / name).read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            dataset = line[3:].strip()
+        elif line.startswith("| method |"):
+            header = [c.strip() for c in line.strip("|").split("|")]
+        elif line.startswith("| ") and header and not line.startswith("|---"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[dataset, cells[0], cells[1]] = dict(zip(header, cells, strict=True))
+    return rows
+
+
+# benchmarks/multisource.py's columns -> (method, setting, select) of the config
+MULTISOURCE_COLUMNS = {
+    "pool": ("source_only_logreg", "{}", "none"),
+    "best single (label-free)": ("best_single_source_logreg", "{}", "none"),
+    "best single (oracle)": ("best_single_source_logreg", "{}", "oracle"),
+    "select 2 of 3": ("select_sources_logreg", "{}", "none"),
+    "weighted ensemble": ("weighted_ensemble_logreg", '{"weighting": "distance"}', "none"),
+    "uniform ensemble": ("weighted_ensemble_logreg", '{"weighting": "uniform"}', "none"),
+}
+
+
+@pytest.mark.parametrize(
+    ("config_name", "table", "suite", "task", "target"),
+    [
+        ("multisource", "multisource.md", "office_caltech_surf_multi", "A+C+W->D", "dslr"),
+        (
+            "multisource_standard",
+            "multisource_standard.md",
+            "amazon_multi_standard",
+            "B+D+K->E",
+            "elec",
+        ),
+    ],
+)
+def test_multisource_config_reproduces_the_committed_rows(
+    config_name, table, suite, task, target, tmp_path, data_home
+):
+    # seed 0 of cells whose committed spread over the 3 seeds is 0.00: their mean is
+    # seed 0's accuracy; the oracle only for the entry whose candidates are the sources
+    committed = _multisource_md(table)[
+        ("office_caltech10_surf" if "surf" in suite else "amazon_review_400"),
+        "source only",
+        target,
+    ]
+    methods = {m for m, _, _ in MULTISOURCE_COLUMNS.values()}
+    base = load_config(CONFIGS / f"{config_name}.yaml").to_jsonable()
+    data = {
+        **base,
+        "data": [{**e, "tasks": [task]} for e in base["data"] if e["suite"] == suite],
+        "methods": [m for m in base["methods"] if m["name"] in methods],
+        "selection": ["none"],
+        "seeds": 1,
+    }
+    oracle = {**data, "methods": ["best_single_source_logreg"], "selection": ["oracle"]}
+    summary = run_experiment(parse_config(data), output_dir=tmp_path / "a", verbose=False)
+    assert summary.n_cells == 5 and summary.n_failed == 0, summary.failed
+    rows = summary.rows
+    summary = run_experiment(parse_config(oracle), output_dir=tmp_path / "b", verbose=False)
+    assert summary.n_failed == 0, summary.failed
+    rows += summary.rows
+    for column, (method, setting, select) in MULTISOURCE_COLUMNS.items():
+        assert committed[column].endswith("± 0.00"), (column, committed[column])
+        ours = _accuracy(SimpleNamespace(rows=rows), task, method, setting, select)
+        assert f"{ours:.2f} ± 0.00" == committed[column], (column, ours)
+
+
+def test_multisource_standard_config_reproduces_a_committed_m3sda_cell(tmp_path, data_home):
+    # one M3SDA cell (SURF, sources A+C+W -> D, trade_off 0.01, seed 0: about 25 s) against
+    # the accuracy benchmarks/multisource_deep.py stored for it; one torch thread, as the
+    # script ran (other thread counts can change the float sums and the DEV-chosen epoch)
+    torch = pytest.importorskip("torch")
+    base = load_config(CONFIGS / "multisource_standard.yaml").to_jsonable()
+    (entry,) = [m for m in base["methods"] if m["name"] == "m3sda_mlp"]
+    assert 0.01 in entry["sweep"]["trade_off"]
+    config = {
+        **base,
+        "data": [{"suite": "office_caltech_surf_multi_standard", "tasks": ["A+C+W->D"]}],
+        "methods": [{"name": "m3sda_mlp", "params": {"trade_off": 0.01}}],
+        "selection": ["none"],
+        "seeds": [0],
+    }
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        summary = run_experiment(parse_config(config), output_dir=tmp_path, verbose=False)
+    finally:
+        torch.set_num_threads(threads)
+    assert summary.n_failed == 0, summary.failed
+    committed = json.loads((RESULTS / "multisource_deep.json").read_text())
+    (row,) = [
+        r
+        for r in committed
+        if (r["dataset"], r["target"], r["method"], r.get("seed"))
+        == ("office_caltech10_surf", "dslr", "M3SDA λ=0.01", 0)
+    ]
+    assert _accuracy(summary, "A+C+W->D", "m3sda_mlp", '{"trade_off": 0.01}') == pytest.approx(
+        100 * row["accuracy"], abs=1e-9
+    )

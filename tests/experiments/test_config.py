@@ -36,9 +36,10 @@ def test_unknown_registered_names_list_the_registered_ones():
     text = _problems(
         {"data": [{"suite": "digitz"}], "methods": ["nosuch"], "selection": ["psychic"]}
     )
-    assert "data[0].suite: unknown benchmark suite 'digitz'; known: amazon, coil, digits" in text
+    assert "data[0].suite: unknown benchmark suite 'digitz'; known: amazon, amazon_multi" in text
+    assert "coil, digits" in text
     assert "methods[0].name: unknown benchmark method 'nosuch'; known: " in text
-    assert "coral, coral_lr, coral_released" in text
+    assert "coral, coral_logreg, coral_lr, coral_released" in text
     assert "selection: unknown selector 'psychic'; known: " in text and "oracle" in text
     assert "3 problems" in text
 

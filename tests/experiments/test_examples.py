@@ -12,7 +12,7 @@ import pytest
 from transferkit.experiments import load_config, parse_config, run_experiment
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "examples" / "configs").glob("*.yaml"))
-FAMILIES = {"mapping", "instance", "subspace", "deep", "guarded", "nilm"}
+FAMILIES = {"mapping", "instance", "subspace", "deep", "guarded", "nilm", "multisource"}
 
 
 def small(config):

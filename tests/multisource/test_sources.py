@@ -43,6 +43,18 @@ def test_best_single_source_is_the_closest_and_fits_on_it_alone(three_sources):
     np.testing.assert_array_equal(model.predict(Xt), alone.predict(Xt))
 
 
+def test_a_fixed_source_is_fitted_alone_and_a_wrong_id_is_named(three_sources):
+    X, y, ids, Xt, _, parts = three_sources
+    method = SourceOnly(LogisticRegression())
+    model = BestSingleSource(method, source=3, random_state=0)
+    model.fit(X, y, X_target=Xt, sample_domain=ids)
+    assert model.chosen_source_ == 3 and model.source_distances_.shape == (3,)
+    alone = clone(method).fit(*parts[2], X_target=Xt)
+    np.testing.assert_array_equal(model.predict_proba(Xt), alone.predict_proba(Xt))
+    with pytest.raises(TransferKitInputError, match=r"source=7 is not a source id.*\[1, 2, 3\]"):
+        BestSingleSource(method, source=7).fit(X, y, X_target=Xt, sample_domain=ids)
+
+
 def test_source_distances_order_the_shifts_and_accept_a_callable(three_sources):
     _, _, _, Xt, _, parts = three_sources
     d = source_distances([p[0] for p in parts], Xt, random_state=0)

@@ -61,4 +61,5 @@ def guarded_spec(spec: MethodSpec) -> MethodSpec:
         suites=spec.suites,
         param_grid={f"method__{k}": v for k, v in (spec.param_grid or {}).items()} or None,
         published={},
+        multi_source=spec.multi_source,
     )

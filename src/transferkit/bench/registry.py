@@ -50,6 +50,11 @@ class MethodSpec:
     published : dict
         ``suite -> tuple of published-row references`` such as
         ``"coral2016_t3:CORAL"`` (see :mod:`transferkit.bench.published`).
+    multi_source : bool
+        The method combines several labelled source domains: it is fitted with
+        ``sample_domain`` and runs only on multi-source tasks (a single-source task is
+        refused). A single-source method (``False``) given a multi-source task is fitted
+        on the sources pooled as one (no ``sample_domain``).
     """
 
     name: str
@@ -58,9 +63,18 @@ class MethodSpec:
     suites: tuple[str, ...] | None = None
     param_grid: Mapping[str, list[Any]] | None = None
     published: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    multi_source: bool = False
 
     def applies_to(self, suite: str) -> bool:
-        """Whether this method is meant to run on ``suite``."""
+        """Whether this method is meant to run on ``suite``.
+
+        A multi-source method applies to multi-source suites only.
+        """
+        if self.multi_source:
+            from transferkit.bench.suites import is_multi_source
+
+            if not is_multi_source(suite):
+                return False
         return self.suites is None or suite in self.suites
 
     def build(self, random_state: Any = None, params: Mapping[str, Any] | None = None) -> Any:
@@ -95,6 +109,7 @@ def register_method(
     suites: Iterable[str] | None = None,
     param_grid: Mapping[str, list[Any]] | None = None,
     published: Mapping[str, str | Iterable[str]] | None = None,
+    multi_source: bool = False,
     replace: bool = False,
 ) -> MethodSpec:
     """Register a benchmark method.
@@ -116,6 +131,10 @@ def register_method(
     published : dict, optional
         ``{suite: "table:row"}`` or ``{suite: ["table:row", ...]}``: the published rows
         this method reproduces, shown next to ours (checked against the package data).
+    multi_source : bool
+        The method needs several source domains (``fit(..., sample_domain=...)``); it
+        is refused on single-source tasks. Single-source methods (the default) are
+        fitted on the pooled sources of a multi-source task.
     replace : bool
         Allow overwriting an existing entry (otherwise a duplicate name raises).
 
@@ -160,6 +179,7 @@ def register_method(
         suites=None if suites is None else tuple(suites),
         param_grid=grid,
         published=refs,
+        multi_source=bool(multi_source),
     )
     return METHODS.register(name, spec, replace=replace)
 

@@ -282,6 +282,12 @@ def run_benchmark(
         raise TransferKitInputError("no methods given; pass e.g. methods=['source_only'].")
     specs = [get_method(name) for name in methods]
     for spec in specs:
+        if spec.multi_source and not suite_obj.multi_source:
+            raise TransferKitInputError(
+                f"method {spec.name!r} combines several source domains and suite "
+                f"{suite_obj.name!r} has one source per task; run it on a multi-source "
+                "suite (e.g. office_caltech_surf_multi, amazon_multi)."
+            )
         if not spec.applies_to(suite_obj.name):
             raise TransferKitInputError(
                 f"method {spec.name!r} is registered for suites {list(spec.suites or [])}, "

@@ -15,7 +15,15 @@ import numpy as np
 from transferkit._validation import TransferKitInputError
 from transferkit.registry import Registry
 
-__all__ = ["SUITES", "Task", "Suite", "register_suite", "get_suite", "list_suites"]
+__all__ = [
+    "SUITES",
+    "Task",
+    "Suite",
+    "register_suite",
+    "get_suite",
+    "list_suites",
+    "is_multi_source",
+]
 
 #: ``(Xs, ys, Xt, yt)``, or ``(Xs, ys, Xt, yt, sample_domain)`` for several source domains
 #: stacked in ``Xs`` (skada's ids, ``>= 0``), which the runner passes to ``fit``.
@@ -47,6 +55,11 @@ class Suite:
     loader : callable, optional
         ``loader(task) -> (Xs, ys, Xt, yt)`` (or with a fifth ``sample_domain`` array
         for several sources stacked in ``Xs``); defaults to ``load_task`` on ``dataset``.
+    multi_source : bool, default=False
+        Every task stacks several labelled source domains (the loader returns the fifth
+        ``sample_domain`` array). Multi-source methods run only on such suites; the
+        single-source methods see their sources pooled as one (see
+        :mod:`transferkit.bench.methods_multisource`).
     """
 
     name: str
@@ -54,6 +67,7 @@ class Suite:
     tasks: tuple[Task, ...]
     protocol: str
     loader: Callable[[Task], TaskData] | None = None
+    multi_source: bool = False
 
     def load(self, task: Task) -> TaskData:
         """Source features, source labels, target features, target labels of ``task``."""
@@ -98,6 +112,12 @@ def get_suite(name: str) -> Suite:
 def list_suites() -> list[Suite]:
     """All suites, in registration order."""
     return list(SUITES.values())
+
+
+def is_multi_source(suite: str) -> bool:
+    """Whether the registered suite ``suite`` stacks several sources (unknown: ``False``)."""
+    found = SUITES.get(suite)
+    return bool(found is not None and found.multi_source)
 
 
 def _tasks(pairs: Iterable[tuple[str, str, str]]) -> tuple[Task, ...]:
@@ -166,3 +186,73 @@ register_suite(
         ),
     )
 )
+
+
+# -- several sources to one target -----------------------------------------------------
+# Each domain in turn is the target; the other three, in the data set's order, are the
+# labelled sources stacked in Xs with ids 1, 2, 3 (benchmarks/multisource.py's order, on
+# which the MMD subsample of the source scores depends).
+
+_THREE_TO_ONE = {
+    "office_caltech10_surf": (["amazon", "caltech", "dslr", "webcam"], "ACDW"),
+    "amazon_review_400": (["books", "dvd", "elec", "kitchen"], "BDEK"),
+}
+
+
+def _three_to_one_tasks(dataset: str) -> tuple[Task, ...]:
+    domains, letters = _THREE_TO_ONE[dataset]
+    tasks = []
+    for t, target in enumerate(domains):
+        sources = [d for d in domains if d != target]
+        name = "+".join(letters[i] for i in range(len(domains)) if i != t) + f"->{letters[t]}"
+        tasks.append(Task(name, "+".join(sources), target))
+    return tuple(tasks)
+
+
+def _three_to_one_loader(dataset: str, preprocessing: str) -> Callable[[Task], TaskData]:
+    def load(task: Task) -> TaskData:
+        from transferkit.datasets import load_domain
+
+        Xt, yt = load_domain(dataset, task.target, preprocessing=preprocessing)
+        parts = [
+            load_domain(dataset, s, preprocessing=preprocessing) for s in task.source.split("+")
+        ]
+        Xs = np.vstack([X for X, _ in parts])
+        ys = np.concatenate([y for _, y in parts])
+        ids = np.concatenate(
+            [np.full(len(y), k + 1, dtype=np.int64) for k, (_, y) in enumerate(parts)]
+        )
+        return Xs, ys, Xt, yt, ids
+
+    return load
+
+
+_FEATURES = {
+    "none": "raw features (load_domain without preprocessing; benchmarks/results/multisource.md)",
+    "standard": (
+        "rows L1-normalised then z-scored per domain (ddof=0), the single-source suite's "
+        "preprocessing (benchmarks/results/multisource_standard.md, multisource_deep.md)"
+    ),
+}
+
+for _dataset, _stem, _what in (
+    ("office_caltech10_surf", "office_caltech_surf_multi", "Office-Caltech10 800-bin SURF"),
+    ("amazon_review_400", "amazon_multi", "Amazon reviews, 400 term-frequency features"),
+):
+    for _pre, _suffix in (("none", ""), ("standard", "_standard")):
+        register_suite(
+            Suite(
+                name=_stem + _suffix,
+                dataset=_dataset,
+                tasks=_three_to_one_tasks(_dataset),
+                protocol=(
+                    f"{_what}; three sources to one target (4 tasks: each domain in turn "
+                    "is the target, the other three are labelled sources stacked with ids "
+                    "1-3 in the order of the task name); all source samples -> all "
+                    f"(unlabelled) target samples; {_FEATURES[_pre]}; accuracy on every "
+                    "target sample (benchmarks/multisource.py)."
+                ),
+                loader=_three_to_one_loader(_dataset, _pre),
+                multi_source=True,
+            )
+        )

@@ -80,6 +80,22 @@ def jsonable(value: Any) -> Any:
     return repr(value)
 
 
+def _source_ids(method: Any, data: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """The ``sample_domain`` that ``method`` is fitted with (``None``: one pooled source)."""
+    if not getattr(method, "multi_source", False):
+        return None
+    ids = data[4] if len(data) > 4 else None
+    n_sources = 0 if ids is None else int(np.unique(np.asarray(ids)[np.asarray(ids) >= 0]).size)
+    if n_sources < 2:
+        raise TransferKitInputError(
+            f"{method.name} is a multi-source method and this task has one source domain "
+            "(no sample_domain with two or more source ids); run it on a "
+            "multi-source suite (e.g. office_caltech_surf_multi, amazon_multi) or an arrays "
+            "file with a sample_domain array naming at least two sources."
+        )
+    return ids
+
+
 def run_cell(
     task_name: str,
     data: tuple[np.ndarray, ...],
@@ -92,7 +108,11 @@ def run_cell(
     """Run one cell of ``method`` (a :class:`~transferkit.bench.MethodSpec`) on ``data``.
 
     ``data`` is ``(Xs, ys, Xt, yt)`` or, with several source domains, ``(Xs, ys, Xt, yt,
-    sample_domain)``: the ids reach ``fit`` and the selectors. The selector named
+    sample_domain)``: the ids reach ``fit`` and the selectors of a multi-source method
+    (``method.multi_source``); a single-source method is fitted on the sources pooled as
+    one, and a multi-source method given one source fails the cell with a clear error
+    (``make_plan`` refuses that pairing before any cell runs when it can tell). The
+    selector named
     ``select`` chooses among the method's ``param_grid`` (target labels only reach it
     when it declares ``uses_target_labels``, i.e. ``oracle``).
     """
@@ -105,11 +125,11 @@ def run_cell(
     )
 
     Xs, ys, Xt, yt = data[:4]
-    sample_domain = data[4] if len(data) > 4 else None
-    domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
     fixed = dict(fixed_params or {})
     selection: dict[str, Any] = {"selector": select}
     try:
+        sample_domain = _source_ids(method, data)
+        domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
         selector = get_selector(select)
         candidates = candidate_params(method)
         if select == "none" or candidates == [{}]:

@@ -46,6 +46,8 @@ class TaskSource:
     suite: str | None = None  # the registered suite, when the data is one
     dataset: str = ""
     protocol: str = ""
+    # several source domains stacked with sample_domain (a suite declares it)
+    multi_source: bool = False
 
 
 def _sha256(path: Path) -> str:
@@ -155,6 +157,7 @@ def _suite_tasks(entry: DataEntry) -> list[TaskSource]:
             suite=suite.name,
             dataset=suite.dataset,
             protocol=suite.protocol,
+            multi_source=suite.multi_source,
         )
         for task in tasks
     ]
@@ -163,7 +166,8 @@ def _suite_tasks(entry: DataEntry) -> list[TaskSource]:
 def _arrays_task(entry: DataEntry) -> TaskSource:
     path = Path(entry.arrays)
     name = entry.name or path.stem
-    load_npz_task(path)  # refuse a bad file before any cell runs
+    arrays = load_npz_task(path)  # refuse a bad file before any cell runs
+    ids = arrays[4] if len(arrays) > 4 else np.zeros(0, dtype=int)
     return TaskSource(
         data=f"arrays:{name}",
         task=name,
@@ -171,6 +175,7 @@ def _arrays_task(entry: DataEntry) -> TaskSource:
         fingerprint={"arrays_sha256": _sha256(path)},
         dataset=str(path),
         protocol=f"arrays from {path.name}: all source -> all target, accuracy on y_target",
+        multi_source=bool(np.unique(ids[ids >= 0]).size >= 2),
     )
 
 

@@ -167,18 +167,41 @@ def _settings(config: ExperimentConfig) -> list[MethodSetting]:
     return out
 
 
+def _check_sources(tasks: list[TaskSource], settings: list[MethodSetting]) -> None:
+    """Refuse a multi-source method on a task that has one source domain."""
+    for index, setting in enumerate(settings):
+        if not setting.spec.multi_source:
+            continue
+        single = [t for t in tasks if not t.multi_source]
+        if single:
+            from transferkit.bench.suites import list_suites
+
+            multi = ", ".join(s.name for s in list_suites() if s.multi_source)
+            task = single[0]
+            raise TransferKitInputError(
+                f"method {setting.name!r} (methods entry {index}) combines several source "
+                f"domains, but task {task.task!r} of {task.data!r} has one source domain. "
+                f"Run it on a multi-source suite ({multi}; a suite of your own declares "
+                "Suite(..., multi_source=True)) or an arrays file with a sample_domain "
+                "array, and put single-source data in another config."
+            )
+
+
 def make_plan(config: ExperimentConfig) -> Plan:
     """Every cell of ``config``, checked (method x suite, parameter names, size).
 
     A method registered for some suites only (``tca`` for Office-Caltech and Amazon,
     ``tca_primal`` for digits and COIL) runs on the tasks of those suites; one that
-    applies to none of the config's data is refused.
+    applies to none of the config's data is refused. A multi-source method
+    (``MethodSpec.multi_source``) is refused when the data has a single-source task; a
+    single-source method on a multi-source task is fitted on the pooled sources.
 
     Cells are ordered task by task (each task's data is loaded once), then by method,
     setting, selection rule and seed; duplicates (same key) are dropped.
     """
     tasks = resolve_data(config)
     settings = _settings(config)
+    _check_sources(tasks, settings)
     suites = list(dict.fromkeys(t.suite for t in tasks if t.suite is not None))
     for index, setting in enumerate(settings):
         # a method registered for some suites runs on those (and on files, folders, NILM)

@@ -107,13 +107,19 @@ class BestSingleSource(_MultiSource):
     r"""Transfer from the one source closest to the target (chosen without target labels).
 
     Fits ``method`` on the source :math:`k^* = \arg\min_k d(S_k, T)`; see
-    :mod:`transferkit.multisource.sources` for the distances.
+    :mod:`transferkit.multisource.sources` for the distances. ``source=ID`` fixes the
+    source instead (a per-source baseline; the candidates ``[None, 1, 2, 3]`` let a
+    selection rule choose among the label-free choice and every single source, e.g. the
+    benchmark runner's ``oracle``, which gives the best single source on target labels).
 
     Parameters
     ----------
     method : single-source transfer classifier
         Cloned and fitted on the chosen source and the target.
     distance : {"mmd", "proxy_a"} or callable, default="mmd"
+    source : int or None, default=None
+        ``None``: the closest source (label-free); an id of ``sample_domain``: that source
+        (the distances are still computed and recorded).
     random_state : int, RandomState or None
 
     Attributes
@@ -142,17 +148,36 @@ class BestSingleSource(_MultiSource):
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "method": [HasMethods(["fit", "predict"])],
         "distance": [StrOptions(set(DISTANCES)), callable],
+        "source": [Integral, None],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, method: Any, *, distance: Any = "mmd", random_state: Any = None):
+    def __init__(
+        self,
+        method: Any,
+        *,
+        distance: Any = "mmd",
+        source: int | None = None,
+        random_state: Any = None,
+    ):
         self.method = method
         self.distance = distance
+        self.source = source
         self.random_state = random_state
 
     def _fit(self, data: Domains) -> None:
         sources, distances = self._score_sources(data)
-        best = sources[int(np.argmin(distances))]
+        if self.source is None:
+            best = sources[int(np.argmin(distances))]
+        else:
+            ids = [int(s.id) for s in sources]
+            wanted = self.source
+            if isinstance(wanted, bool) or not isinstance(wanted, Integral) or wanted not in ids:
+                raise TransferKitInputError(
+                    f"source={wanted!r} is not a source id of sample_domain; the source ids "
+                    f"are {ids} (or use source=None to choose the closest without labels)."
+                )
+            best = sources[ids.index(int(wanted))]
         self.chosen_source_ = int(best.id)
         self.estimator_ = self._fit_method(data, best.X, best.y)
 
@@ -205,7 +230,7 @@ class SourceSelection(BestSingleSource):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        **BestSingleSource._parameter_constraints,
+        **{k: v for k, v in BestSingleSource._parameter_constraints.items() if k != "source"},
         "n_selected": [Interval(Integral, 1, None, closed="left"), None],
     }
 
