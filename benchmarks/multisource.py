@@ -22,7 +22,9 @@ the median heuristic on a 2000-sample subsample drawn with the seed: 3 seeds.
 Run: ``python benchmarks/multisource.py [--preprocessing standard] [--methods "source
 only"]`` (about 45 minutes for both methods on a shared 2-core machine) or ``--quick``
 (SURF -> dslr, source only, one seed). Results: ``benchmarks/results/multisource.md``
-(raw) and ``multisource_standard.md`` (standard).
+(raw) and ``multisource_standard.md`` (standard). The same sweeps as experiment configs:
+``benchmarks/configs/multisource.yaml`` and ``multisource_standard.yaml``
+(``transferkit run``; their tests reproduce rows of both tables).
 """
 
 from __future__ import annotations

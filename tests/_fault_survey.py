@@ -325,6 +325,11 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ),
     (
         "`run_experiment`",
+        "a multi-source method on a single-source suite",
+        lambda: _run_config("data: [{suite: digits}]\nmethods: [weighted_ensemble_logreg]\n"),
+    ),
+    (
+        "`run_experiment`",
         "NaN in the arrays file",
         lambda: _run_config("data: [{arrays: task.npz}]\nmethods: [source_only]\n", _nan_task()),
     ),

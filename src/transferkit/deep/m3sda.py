@@ -311,13 +311,13 @@ class M3SDA(_DeepAdaptation):
               \qquad \sum_i w_i = 1.
 
     ``combination="uniform"`` (the default): :math:`w_i = 1/N`, the average of the source
-    classifiers' probabilities. The paper's overview figure describes the target prediction
-    as a weighted combination of the source classifiers' outputs, and its equations (the
-    objective, Eqs. 1-2, and the bounds, where the source weights are any convex
-    combination) state no rule for those weights; the authors' released digits code
-    predicts with a single classifier shared by the sources, and the Dassl
-    re-implementation (Zhou et al.) averages the source classifiers' probabilities with
-    equal weights. The default follows the latter.
+    classifiers' probabilities, as the Dassl re-implementation of M3SDA (Zhou et al.)
+    predicts (its ``model_inference`` sums the softmax of every source classifier and
+    divides by their number). Which weights the paper itself prescribes at test time is
+    **not confirmed against its text**: the objective (Eqs. 1-2) does not involve them,
+    and the sentence(s) of its method section on inference could not be read here (see
+    docs/multisource.md, "M3SDA's test-time combination"). Every committed M3SDA number
+    (``benchmarks/results/multisource_deep.md``) states which combination it used.
     ``combination="moment"`` (not from the paper): weights from each source's moment
     distance to the target in the learned feature space,
     :math:`d_i = \sum_k \lVert \mathbb E(X_i^k) - \mathbb E(X_T^k)\rVert_2` (computed after
