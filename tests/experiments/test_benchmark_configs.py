@@ -234,6 +234,8 @@ def test_deep_tables_config_reproduces_the_committed_runs(tmp_path, data_home):
         setting = json.dumps({**fixed, "selection": selection}, sort_keys=True)
         ours = _accuracy(summary, "B->D", "deep_source_only_mlp", setting)
         assert ours == 100 * run[column], column
+
+
 def _multisource_md(name):
     """``(dataset, method, target) -> {column: "mean ± std"}`` of a committed table."""
     rows, dataset, header = {}, None, None

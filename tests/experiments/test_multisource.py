@@ -90,6 +90,23 @@ def test_multi_source_method_on_a_single_source_suite_is_refused_before_any_cell
     assert "best_single_source_logreg" in message
 
 
+def test_a_methods_entry_naming_multi_source_suites_runs_beside_single_source_data():
+    config = _config(
+        [{"suite": "digits", "tasks": ["U->M"]}, {"suite": "amazon_multi", "tasks": ["D+E+K->B"]}],
+        [
+            "source_only",
+            {"name": "weighted_ensemble_logreg", "suites": ["amazon_multi"]},
+        ],
+    )
+    plan = make_plan(config)
+    cells = {(c.source.task, c.method.name) for c in plan.cells}
+    assert cells == {
+        ("U->M", "source_only"),
+        ("D+E+K->B", "source_only"),
+        ("D+E+K->B", "weighted_ensemble_logreg"),
+    }
+
+
 def test_multi_source_method_on_arrays_without_ids_is_refused(tmp_path):
     _three_sources(tmp_path / "one.npz", with_ids=False)
     config = _config([{"arrays": str(tmp_path / "one.npz")}], ["weighted_ensemble_logreg"])

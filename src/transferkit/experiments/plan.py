@@ -172,7 +172,13 @@ def _check_sources(tasks: list[TaskSource], settings: list[MethodSetting]) -> No
     for index, setting in enumerate(settings):
         if not setting.spec.multi_source:
             continue
-        single = [t for t in tasks if not t.multi_source]
+        # the tasks the entry's own ``suites`` key leaves it (all when it names none)
+        mine = [
+            t
+            for t in tasks
+            if setting.suites is None or (t.suite is not None and t.suite in setting.suites)
+        ]
+        single = [t for t in mine if not t.multi_source]
         if single:
             from transferkit.bench.suites import list_suites
 
