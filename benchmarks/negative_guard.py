@@ -653,6 +653,18 @@ def instance_report(
             f"{m['missed_median_disagreement']:.2f}% of the target. Keeping them costs "
             f"{m['missed_accuracy_cost']:.2f} points of mean accuracy over all cells."
         )
+    warned: dict[str, int] = {}
+    for row in label_free:
+        for category in row.get("warnings", []):
+            key = f"{row['method']} {category}"
+            warned[key] = warned.get(key, 0) + 1
+    if warned:
+        lines.append(
+            "- warnings of the weighted fit on the full domains (cells; "
+            f"{len(label_free) // len({r['method'] for r in label_free})} per weighter): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(warned.items()))
+            + " (KMM's ConvergenceWarning: FISTA stopped at its iteration cap)."
+        )
     e = _errors(label_free)
     lines += [
         f"- cells where weighting moves the accuracy by at least 1 point: caught "
