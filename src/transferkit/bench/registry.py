@@ -55,6 +55,11 @@ class MethodSpec:
         ``sample_domain`` and runs only on multi-source tasks (a single-source task is
         refused). A single-source method (``False``) given a multi-source task is fitted
         on the sources pooled as one (no ``sample_domain``).
+    uses_target_labels : bool
+        The method learns from labelled target samples (``fit(..., y_target=...)``,
+        ``-1`` = unlabelled): it runs only in experiments with a labelled target budget
+        (``target_labels`` in a ``transferkit run`` config), which pass it the drawn
+        labels; every other method is fitted without target labels.
     """
 
     name: str
@@ -64,6 +69,7 @@ class MethodSpec:
     param_grid: Mapping[str, list[Any]] | None = None
     published: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     multi_source: bool = False
+    uses_target_labels: bool = False
 
     def applies_to(self, suite: str) -> bool:
         """Whether this method is meant to run on ``suite``.
@@ -110,6 +116,7 @@ def register_method(
     param_grid: Mapping[str, list[Any]] | None = None,
     published: Mapping[str, str | Iterable[str]] | None = None,
     multi_source: bool = False,
+    uses_target_labels: bool = False,
     replace: bool = False,
 ) -> MethodSpec:
     """Register a benchmark method.
@@ -135,6 +142,11 @@ def register_method(
         The method needs several source domains (``fit(..., sample_domain=...)``); it
         is refused on single-source tasks. Single-source methods (the default) are
         fitted on the pooled sources of a multi-source task.
+    uses_target_labels : bool
+        The method learns from labelled target samples (``y_target``, ``-1`` =
+        unlabelled), like TrAdaBoost or target-only training: ``transferkit run`` runs it
+        only with a labelled target budget (``target_labels``) and passes it the drawn
+        labels.
     replace : bool
         Allow overwriting an existing entry (otherwise a duplicate name raises).
 
@@ -180,6 +192,7 @@ def register_method(
         param_grid=grid,
         published=refs,
         multi_source=bool(multi_source),
+        uses_target_labels=bool(uses_target_labels),
     )
     return METHODS.register(name, spec, replace=replace)
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from transferkit._validation import TransferKitInputError
 
-__all__ = ["CellResult", "jsonable", "run_cell"]
+__all__ = ["CellResult", "draw_target_labels", "jsonable", "run_cell"]
 
 
 @dataclass
@@ -96,6 +96,39 @@ def _source_ids(method: Any, data: tuple[np.ndarray, ...]) -> np.ndarray | None:
     return ids
 
 
+def draw_target_labels(
+    y_target: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The labelled and the held-out target indices of a labelled target budget.
+
+    ``fraction`` of the target samples, stratified by class, drawn with
+    ``train_test_split(arange(n), train_size=fraction, stratify=y_target,
+    random_state=seed)`` (``benchmarks/instance_amazon_tradaboost.py``'s draw).
+
+    Examples
+    --------
+    >>> lab, test = draw_target_labels(np.array([0, 1] * 10), 0.2, seed=0)
+    >>> len(lab), len(test), sorted(np.array([0, 1] * 10)[lab].tolist())
+    (4, 16, [0, 0, 1, 1])
+    """
+    from sklearn.model_selection import train_test_split
+
+    y_target = np.asarray(y_target)
+    try:
+        labelled, held_out = train_test_split(
+            np.arange(len(y_target)), train_size=fraction, stratify=y_target, random_state=seed
+        )
+    except ValueError as exc:
+        counts = dict(zip(*np.unique(y_target, return_counts=True), strict=True))
+        raise TransferKitInputError(
+            f"target_labels.fraction={fraction}: cannot draw a stratified labelled sample "
+            f"from this target ({len(y_target)} samples, class counts "
+            f"{jsonable(counts)}): {exc} Use a fraction that gives every class at least "
+            "one labelled and one held-out sample."
+        ) from None
+    return np.asarray(labelled), np.asarray(held_out)
+
+
 def run_cell(
     task_name: str,
     data: tuple[np.ndarray, ...],
@@ -104,6 +137,7 @@ def run_cell(
     select: str,
     memory: str,
     fixed_params: dict[str, Any] | None = None,
+    target_fraction: float | None = None,
 ) -> CellResult:
     """Run one cell of ``method`` (a :class:`~transferkit.bench.MethodSpec`) on ``data``.
 
@@ -115,6 +149,14 @@ def run_cell(
     selector named
     ``select`` chooses among the method's ``param_grid`` (target labels only reach it
     when it declares ``uses_target_labels``, i.e. ``oracle``).
+
+    With ``target_fraction`` (a labelled target budget), :func:`draw_target_labels`
+    draws the labelled target samples with the cell's seed; a method registered with
+    ``uses_target_labels`` is fitted with ``y_target`` holding their labels (``-1``
+    elsewhere), every other method is fitted as without a budget (all target features,
+    no target labels), and accuracy is measured on the held-out target samples only.
+    Selection is unchanged: label-free selectors see the target features, the oracle
+    every target label (an upper bound, as without a budget).
     """
     from transferkit.bench._measure import measure
     from transferkit.bench.selection import (
@@ -130,6 +172,15 @@ def run_cell(
     try:
         sample_domain = _source_ids(method, data)
         domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
+        labels_kwargs: dict[str, Any] = {}
+        scored = np.arange(len(yt))
+        if target_fraction is not None:
+            labelled, scored = draw_target_labels(yt, target_fraction, seed)
+            selection["target_labelled"] = len(labelled)
+            if method.uses_target_labels:
+                y_partial = np.full(len(yt), -1, dtype=np.asarray(yt).dtype)
+                y_partial[labelled] = yt[labelled]
+                labels_kwargs["y_target"] = y_partial
         selector = get_selector(select)
         candidates = candidate_params(method)
         if select == "none" or candidates == [{}]:
@@ -160,7 +211,7 @@ def run_cell(
             trace_memory=memory in ("both", "tracemalloc"), rss=memory in ("both", "rss")
         ) as m:
             t0 = time.perf_counter()
-            estimator.fit(Xs, ys, X_target=Xt, **domain_kwargs)
+            estimator.fit(Xs, ys, X_target=Xt, **domain_kwargs, **labels_kwargs)
             fit_seconds = time.perf_counter() - t0
             t0 = time.perf_counter()
             predicted = np.asarray(estimator.predict(Xt))
@@ -169,7 +220,7 @@ def run_cell(
             raise TransferKitInputError(
                 f"{method.name}.predict returned shape {predicted.shape}; expected {yt.shape}."
             )
-        accuracy = 100.0 * float(np.mean(predicted == yt))
+        accuracy = 100.0 * float(np.mean(predicted[scored] == yt[scored]))
         return CellResult(
             task=task_name,
             method=method.name,

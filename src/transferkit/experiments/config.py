@@ -22,6 +22,7 @@ change here. A config is a YAML or JSON mapping::
         params: {}                                    # fixed overrides (set_params)
     selection: [iwcv, oracle]               # label-free selectors and/or oracle (a bound)
     seeds: 3                                # seeds 0, 1, 2 (or a list)
+    target_labels: {fraction: 0.05}         # optional: 5% of each target labelled
     output: results/coral_office            # relative to the config file
     execution: {backend: sequential}        # or ray, with address / max_parallel
     tracking: null                          # or {name: mlflow, options: {...}}
@@ -59,6 +60,7 @@ __all__ = [
     "ImageFolders",
     "MethodEntry",
     "NilmData",
+    "TargetLabels",
     "TrackingConfig",
     "load_config",
     "parse_config",
@@ -319,6 +321,22 @@ class MethodEntry(_Strict):
         return self
 
 
+class TargetLabels(_Strict):
+    """A labelled target budget: the share of each target domain whose labels are given.
+
+    For every cell, ``fraction`` of the target samples are drawn, stratified by class,
+    with ``sklearn.model_selection.train_test_split(range(n_target),
+    train_size=fraction, stratify=y_target, random_state=seed)``; a method registered
+    with ``uses_target_labels`` is fitted with their labels (``y_target``, ``-1`` for the
+    others), every method is fitted with all target features, and accuracy is measured
+    on the other target samples only.
+    """
+
+    fraction: float = Field(
+        gt=0.0, lt=1.0, description="share of each target domain labelled, in (0, 1)"
+    )
+
+
 class ExecutionConfig(_Strict):
     """Where the cells run: one after the other, or in parallel on Ray."""
 
@@ -375,6 +393,10 @@ class ExperimentConfig(_Strict):
         description="none, oracle (UPPER BOUND) or registered label-free selectors",
     )
     seeds: int | list[Seeds] = Field(1, description="a count N (seeds 0..N-1) or a list")
+    target_labels: TargetLabels | None = Field(
+        None,
+        description="labelled target budget, {fraction: F}; scored on the other samples",
+    )
     memory: Literal["both", "rss", "tracemalloc", "none"] = Field(
         "rss", description="peak-memory figures recorded per cell (tracemalloc is slow)"
     )

@@ -62,6 +62,7 @@ def _sequential(cells: Sequence[Cell], on_result: OnResult, title: str, verbose:
                 cell.select,
                 cell.memory,
                 cell.method.params,
+                cell.target_fraction,
             )
             on_result(cell, result)
             bar.advance(job)
@@ -89,6 +90,7 @@ def _ray_cell(
     select: str,
     memory: str,
     params: dict[str, Any],
+    target_fraction: float | None = None,
 ) -> CellResult:
     # One BLAS thread per cell: the cells are the parallelism.
     import os
@@ -98,7 +100,7 @@ def _ray_cell(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        result = run_cell(task_name, data, spec, seed, select, memory, params)
+        result = run_cell(task_name, data, spec, seed, select, memory, params, target_fraction)
     result.ran_on = {
         "node_id": ray.get_runtime_context().get_node_id(),
         "host": socket.gethostname(),
@@ -327,6 +329,7 @@ def _on_ray(
                         cell.select,
                         cell.memory,
                         cell.method.params,
+                        cell.target_fraction,
                     )
                     pending[ref] = cell
                 done, _ = ray.wait(list(pending), num_returns=1)

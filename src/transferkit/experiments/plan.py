@@ -2,7 +2,8 @@
 
 A cell is identified by **every** setting that can change its result: the data (and its
 fingerprint), the task, the registered method (and its description), the fixed
-parameters, the candidate grid, the selection rule, the seed and the memory mode.
+parameters, the candidate grid, the selection rule, the seed, the memory mode and, when
+the config has one, the labelled target budget (``target_labels``).
 :attr:`Cell.cell_id` is a hash of that key, so a rerun finds the finished cells and a
 changed setting makes a new cell instead of reusing a stale one.
 """
@@ -68,12 +69,18 @@ class Cell:
     select: str
     seed: int
     memory: str
+    #: share of the target labelled (``target_labels.fraction``); ``None``: no labels
+    target_fraction: float | None = None
 
     @property
     def key(self) -> dict[str, Any]:
-        """Every setting of the cell, as plain JSON types."""
+        """Every setting of the cell, as plain JSON types.
+
+        ``target_labels`` is in the key only when the cell has a labelled target budget,
+        so cells without one keep the identity they had before the option existed.
+        """
         spec = self.method.spec
-        return {
+        key = {
             "data": self.source.data,
             "task": self.source.task,
             "data_fingerprint": self.source.fingerprint,
@@ -90,6 +97,9 @@ class Cell:
             "seed": self.seed,
             "memory": self.memory,
         }
+        if self.target_fraction is not None:
+            key["target_labels"] = {"fraction": self.target_fraction}
+        return key
 
     @property
     def cell_id(self) -> str:
@@ -193,6 +203,27 @@ def _check_sources(tasks: list[TaskSource], settings: list[MethodSetting]) -> No
             )
 
 
+def _check_target_labels(config: ExperimentConfig, settings: list[MethodSetting]) -> None:
+    """Refuse a method that learns from target labels where it would get none."""
+    for index, setting in enumerate(settings):
+        if not setting.spec.uses_target_labels:
+            continue
+        if config.target_labels is None:
+            raise TransferKitInputError(
+                f"method {setting.name!r} (methods entry {index}) learns from labelled "
+                "target samples, and the config gives none; add a labelled target budget "
+                "to the `transferkit run` config, e.g. target_labels: {fraction: 0.05} "
+                "(`transferkit bench` has none), or remove the method."
+            )
+        if setting.spec.param_grid and config.selection != ["none"]:
+            raise TransferKitInputError(
+                f"method {setting.name!r} (methods entry {index}) learns from labelled "
+                "target samples, which the selection rules do not pass to its candidates; "
+                "leave out its grid (use sweep to run every value as its own cell) or use "
+                "selection: none."
+            )
+
+
 def make_plan(config: ExperimentConfig) -> Plan:
     """Every cell of ``config``, checked (method x suite, parameter names, size).
 
@@ -208,6 +239,7 @@ def make_plan(config: ExperimentConfig) -> Plan:
     tasks = resolve_data(config)
     settings = _settings(config)
     _check_sources(tasks, settings)
+    _check_target_labels(config, settings)
     suites = list(dict.fromkeys(t.suite for t in tasks if t.suite is not None))
     for index, setting in enumerate(settings):
         # a method registered for some suites runs on those (and on files, folders, NILM)
@@ -237,6 +269,7 @@ def make_plan(config: ExperimentConfig) -> Plan:
             f"the config expands to {n_cells} cells (tasks x settings x selection x seeds); "
             f"at most {MAX_CELLS} per run. Use fewer grid/sweep values or seeds."
         )
+    fraction = None if config.target_labels is None else config.target_labels.fraction
     cells: list[Cell] = []
     seen: set[str] = set()
     for source in tasks:
@@ -245,7 +278,7 @@ def make_plan(config: ExperimentConfig) -> Plan:
                 continue
             for select in config.selection:
                 for seed in setting.seeds or config.seed_list:
-                    cell = Cell(source, setting, select, seed, config.memory)
+                    cell = Cell(source, setting, select, seed, config.memory, fraction)
                     if cell.cell_id not in seen:
                         seen.add(cell.cell_id)
                         cells.append(cell)

@@ -19,6 +19,7 @@ from transferkit.experiments.config import (
     ImageFolders,
     MethodEntry,
     NilmData,
+    TargetLabels,
     TrackingConfig,
 )
 
@@ -31,6 +32,7 @@ MODELS: list[tuple[str, type[BaseModel]]] = [
     ("`data[].images`", ImageFolders),
     ("`data[].nilm`", NilmData),
     ("`methods[]` entries (or just the method's name)", MethodEntry),
+    ("`target_labels`", TargetLabels),
     ("`execution`", ExecutionConfig),
     ("`tracking`", TrackingConfig),
 ]

@@ -214,6 +214,9 @@ def run_experiment(
         "description": config.description,
         "selection": list(config.selection),
         "seeds": config.seed_list,
+        "target_labels": (
+            None if config.target_labels is None else config.target_labels.model_dump()
+        ),
     }
     records: dict[str, dict[str, Any]] = {}
 

@@ -1,0 +1,169 @@
+"""A labelled target budget (``target_labels``): drawn per seed, given to the methods that
+learn from target labels, every method scored on the held-out target samples."""
+
+import json
+from typing import ClassVar
+
+import numpy as np
+import pytest
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+
+from transferkit import SourceOnly, TargetOnly
+from transferkit._validation import TransferKitInputError
+from transferkit.bench import register_method, unregister_method
+from transferkit.bench.suites import Task
+from transferkit.experiments import parse_config, run_experiment
+from transferkit.experiments.cell import draw_target_labels
+from transferkit.experiments.config import ConfigError
+from transferkit.experiments.plan import make_plan
+
+
+class SeenTargetLabels(SourceOnly):
+    """Source-only 1NN that records the ``y_target`` its fit received."""
+
+    seen: ClassVar[list] = []
+
+    def _fit(self, data):
+        SeenTargetLabels.seen.append(None if data.y_target is None else data.y_target.copy())
+        super()._fit(data)
+
+
+@pytest.fixture
+def label_methods(fake_suite):
+    SeenTargetLabels.seen = []
+    register_method(
+        "tiny_target_1nn",
+        lambda rs: TargetOnly(KNeighborsClassifier(n_neighbors=1)),
+        description="1NN on the labelled target samples",
+        uses_target_labels=True,
+        replace=True,
+    )
+    register_method(
+        "tiny_spy_1nn",
+        lambda rs: SeenTargetLabels(KNeighborsClassifier(n_neighbors=1)),
+        description="source-only 1NN that records its y_target",
+        param_grid={"estimator__n_neighbors": [1, 3]},
+        replace=True,
+    )
+    yield
+    unregister_method("tiny_target_1nn")
+    unregister_method("tiny_spy_1nn")
+
+
+def _config(**overrides):
+    data = {
+        "name": "tiny_labels",
+        "data": [{"suite": "tiny", "tasks": ["0->1"]}],
+        "methods": ["tiny_spy_1nn", "tiny_target_1nn"],
+        "seeds": [0, 3],
+        "memory": "none",
+        "target_labels": {"fraction": 0.2},
+    }
+    data.update(overrides)
+    return parse_config(data)
+
+
+def _accuracy(summary, method, select="none"):
+    (row,) = [r for r in summary.rows if (r["method"], r["select"]) == (method, select)]
+    return row
+
+
+def test_the_draw_is_the_stratified_split_of_the_seed():
+    y = np.repeat([0, 1, 2], [10, 20, 30])
+    for seed in (0, 7):
+        labelled, held_out = draw_target_labels(y, 0.1, seed)
+        lab, test = train_test_split(np.arange(60), train_size=0.1, stratify=y, random_state=seed)
+        np.testing.assert_array_equal(labelled, lab)
+        np.testing.assert_array_equal(held_out, test)
+        assert np.bincount(y[labelled]).tolist() == [1, 2, 3]
+    assert not np.array_equal(draw_target_labels(y, 0.1, 0)[0], draw_target_labels(y, 0.1, 1)[0])
+
+
+def test_methods_are_scored_on_the_held_out_target_and_only_label_users_see_labels(
+    tmp_path, label_methods, tiny_loader
+):
+    summary = run_experiment(_config(), output_dir=tmp_path, verbose=False)
+    assert summary.n_failed == 0, summary.failed
+    Xs, ys, Xt, yt = tiny_loader(Task("0->1", "0", "1"))
+    expected_source, expected_target = [], []
+    for seed in (0, 3):
+        lab, test = train_test_split(np.arange(30), train_size=0.2, stratify=yt, random_state=seed)
+        knn = KNeighborsClassifier(n_neighbors=1)
+        expected_source.append(100 * np.mean(knn.fit(Xs, ys).predict(Xt[test]) == yt[test]))
+        expected_target.append(
+            100 * np.mean(knn.fit(Xt[lab], yt[lab]).predict(Xt[test]) == yt[test])
+        )
+    assert _accuracy(summary, "tiny_spy_1nn")["accuracy_mean"] == np.mean(expected_source)
+    assert _accuracy(summary, "tiny_target_1nn")["accuracy_mean"] == np.mean(expected_target)
+    # the label-free method is fitted without target labels
+    assert SeenTargetLabels.seen == [None, None]
+    # the table's meta says the budget
+    table = json.loads(summary.table_json.read_text())
+    assert table["target_labels"] == {"fraction": 0.2}
+
+
+def test_the_budget_is_part_of_the_cell_identity(tmp_path, label_methods):
+    first = run_experiment(_config(), output_dir=tmp_path, verbose=False)
+    assert first.n_run == 4
+    again = run_experiment(_config(), output_dir=tmp_path, verbose=False)
+    assert (again.n_run, again.n_resumed) == (0, 4)
+    other = run_experiment(
+        _config(target_labels={"fraction": 0.3}), output_dir=tmp_path, verbose=False
+    )
+    assert (other.n_run, other.n_resumed) == (4, 0)
+    plan = make_plan(_config())
+    assert {c.key["target_labels"]["fraction"] for c in plan.cells} == {0.2}
+    # without a budget, the key is as it always was (finished cells keep their ids)
+    plain = make_plan(_config(methods=["tiny_spy_1nn"], target_labels=None))
+    assert all("target_labels" not in c.key for c in plain.cells)
+
+
+def test_selection_keeps_working_and_the_oracle_cell_is_scored_on_the_held_out(
+    tmp_path, label_methods, tiny_loader
+):
+    config = _config(methods=["tiny_spy_1nn"], selection=["entropy", "oracle"], seeds=[0])
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_failed == 0, summary.failed
+    Xs, ys, Xt, yt = tiny_loader(Task("0->1", "0", "1"))
+    _, test = train_test_split(np.arange(30), train_size=0.2, stratify=yt, random_state=0)
+    for select in ("entropy", "oracle"):
+        row = _accuracy(summary, "tiny_spy_1nn", select)
+        k = row["chosen_params"]["0"]["estimator__n_neighbors"]
+        knn = KNeighborsClassifier(n_neighbors=k).fit(Xs, ys)
+        assert row["accuracy_mean"] == 100 * np.mean(knn.predict(Xt[test]) == yt[test])
+
+
+def test_a_method_that_learns_from_target_labels_needs_a_budget(label_methods):
+    with pytest.raises(TransferKitInputError, match=r"target_labels: \{fraction: 0.05\}"):
+        make_plan(_config(target_labels=None))
+    grid = {"name": "tiny_target_1nn", "grid": {"estimator__n_neighbors": [1, 3]}}
+    with pytest.raises(TransferKitInputError, match="selection rules do not pass"):
+        make_plan(_config(methods=[grid], selection=["oracle"]))
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ({"fraction": 0}, "target_labels.fraction: Input should be greater than 0"),
+        ({"fraction": 1.0}, "target_labels.fraction: Input should be less than 1"),
+        ({"fraction": "many"}, "target_labels.fraction: Input should be a valid number"),
+        ({}, "target_labels.fraction: required key missing"),
+        ({"fraction": 0.1, "per_class": 3}, "unknown key 'per_class'; allowed keys: fraction"),
+        (0.05, "target_labels: Input should be a valid dictionary"),
+    ],
+)
+def test_a_bad_budget_is_refused_naming_the_key(value, message, fake_suite):
+    with pytest.raises(ConfigError, match=message):
+        _config(methods=["source_only"], target_labels=value)
+
+
+def test_a_budget_too_small_for_a_stratified_draw_fails_the_cell_clearly(tmp_path, label_methods):
+    # 5% of 30 samples is one labelled sample for three classes
+    config = _config(target_labels={"fraction": 0.05}, seeds=[0])
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_failed == 2
+    for cell in summary.failed:
+        assert cell["error_type"] == "TransferKitInputError"
+        assert "target_labels.fraction=0.05" in cell["error"]
+        assert "class counts" in cell["error"]
