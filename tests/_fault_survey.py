@@ -330,6 +330,23 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ),
     (
         "`run_experiment`",
+        "`target_labels: {fraction: 1.5}`",
+        lambda: _run_config(
+            "data: [{suite: digits}]\nmethods: [pca]\ntarget_labels: {fraction: 1.5}\n"
+        ),
+    ),
+    (
+        "`run_experiment`",
+        "a method that learns from target labels, no `target_labels`",
+        lambda: _run_config("data: [{suite: digits}]\nmethods: [tradaboost]\n"),
+    ),
+    (
+        "`draw_target_labels`",
+        "a fraction too small for a stratified draw",
+        lambda: _draw_target_labels(np.repeat([0, 1, 2], 10), 0.05),
+    ),
+    (
+        "`run_experiment`",
         "NaN in the arrays file",
         lambda: _run_config("data: [{arrays: task.npz}]\nmethods: [source_only]\n", _nan_task()),
     ),
@@ -406,6 +423,12 @@ def _run_config(text: str, arrays: dict | None = None):
         if arrays is not None:
             np.savez(Path(folder) / "task.npz", **arrays)
         run_experiment(path, output_dir=Path(folder) / "out", verbose=False)
+
+
+def _draw_target_labels(y, fraction):
+    from transferkit.experiments.cell import draw_target_labels
+
+    draw_target_labels(y, fraction, seed=0)
 
 
 def _nan_task() -> dict:

@@ -343,3 +343,25 @@ def test_multisource_standard_config_reproduces_a_committed_m3sda_cell(tmp_path,
     assert _accuracy(summary, "A+C+W->D", "m3sda_mlp", '{"trade_off": 0.01}') == pytest.approx(
         100 * row["accuracy"], abs=1e-9
     )
+
+
+def test_instance_tradaboost_config_reproduces_the_committed_rows(tmp_path, data_home):
+    """5% labelled target (drawn with the seed as the script draws it), scored on the rest."""
+    config = _subset("instance_amazon_tradaboost", tasks={"amazon": ["B->D"]})
+    config = parse_config({**config.to_jsonable(), "seeds": [1]})
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_cells == 5 and summary.n_failed == 0
+    committed = json.loads((RESULTS / "instance_amazon_tradaboost.json").read_text())
+    assert committed["protocol"]["labelled_fraction"] == config.target_labels.fraction
+    assert committed["protocol"]["rounds"] == 20
+    rows = committed["accuracy_per_seed"]
+    script = {  # the script's row -> (registered method, setting) in the config
+        "Source only": ("source_only_logreg", '{"estimator__C": 0.01}'),
+        "Target only (5%)": ("target_only", "{}"),
+        "Source + target (pooled)": ("pooled_source_target", "{}"),
+        "TrAdaBoost": ("tradaboost", "{}"),
+        "TrAdaBoost (dynamic)": ("tradaboost_dynamic", "{}"),
+    }
+    for row, (method, setting) in script.items():
+        ours = _accuracy(summary, "B->D", method, setting)
+        assert ours == rows[row]["B\u2192D"][1], row

@@ -51,3 +51,13 @@ def test_example_config_runs_on_a_small_setting(path, tmp_path, data_home):
             (chosen,) = row["chosen_params"].values()
             grid = dict(__import__("json").loads(row["grid"]))
             assert all(chosen[k] in v for k, v in grid.items())
+
+
+def test_the_few_labels_example_mixes_label_users_and_label_free_methods():
+    from transferkit.experiments.plan import make_plan
+
+    config = load_config(Path(CONFIGS[0]).parent / "few_labels.yaml")
+    assert config.target_labels is not None and config.target_labels.fraction == 0.05
+    uses = {s.name: s.spec.uses_target_labels for s in make_plan(config).settings}
+    assert uses["tradaboost_dynamic"] and uses["target_only"]
+    assert not uses["source_only_logreg"] and not uses["density_ratio"]
