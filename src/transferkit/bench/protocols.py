@@ -31,6 +31,7 @@ from sklearn.svm import SVC
 
 from transferkit._validation import HasMethods, LabelError, ValidatedDomains, check_positive
 from transferkit.base import BaseTransferClassifier, BaseWeighter
+from transferkit.baselines import _DelegatingClassifier
 from transferkit.mapping import CORAL
 
 __all__ = [
@@ -266,7 +267,7 @@ class MeanOneWeights(BaseWeighter):
         return self.weighter_.compute_weights(X) / self.mean_weight_
 
 
-class PooledSourceTarget(BaseTransferClassifier):
+class PooledSourceTarget(_DelegatingClassifier):
     r"""Train ``estimator`` on the source and the labelled target samples pooled.
 
     :math:`\hat f = \arg\min_f \sum_{i \le n_s} \ell(f(x^s_i), y^s_i) + \sum_{j:\,
@@ -298,10 +299,6 @@ class PooledSourceTarget(BaseTransferClassifier):
 
     _requires_target_labels = True
 
-    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "estimator": [HasMethods(["fit", "predict"])],
-    }
-
     def __init__(self, estimator: Any):
         self.estimator = estimator
 
@@ -311,7 +308,4 @@ class PooledSourceTarget(BaseTransferClassifier):
             raise LabelError("y_target labels no target sample; pass y_target.")
         X = np.vstack([data.X, data.X_target[mask]])
         y = np.concatenate([data.y, data.y_target[mask]])
-        self.estimator_ = clone(self.estimator).fit(X, y)
-
-    def _predict(self, X: np.ndarray, domain: str) -> np.ndarray:
-        return self.estimator_.predict(X)
+        self._train(X, y)
