@@ -65,3 +65,18 @@ def test_suite_restriction():
         assert "only_digits" not in {m.name for m in list_methods("coil")}
     finally:
         unregister_method("only_digits")
+
+
+def test_digits_pixels_suite_gives_raw_pixels_in_the_unit_interval():
+    from transferkit.bench import get_suite
+    from transferkit.datasets import load_domain
+
+    suite = get_suite("digits_pixels")
+    assert [t.name for t in suite.tasks] == ["U->M", "M->U"]
+    Xs, ys, Xt, _ = suite.load(suite.task("M->U"))
+    raw, labels = load_domain("mnist_usps", "mnist", preprocessing="none")
+    assert Xs.shape == (2000, 256) and Xt.shape == (1800, 256)
+    assert (Xs == raw).all() and (ys == labels).all()
+    assert Xs.min() >= 0.0 and Xs.max() <= 1.0
+    # the "digits" suite scales each sample to unit norm; this one does not
+    assert not (abs((Xs**2).sum(1) - 1.0) < 1e-9).all()

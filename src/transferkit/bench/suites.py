@@ -160,6 +160,32 @@ register_suite(
         ),
     )
 )
+
+
+def _pixels_loader(task: Task) -> TaskData:
+    from transferkit.datasets import load_domain
+
+    Xs, ys = load_domain("mnist_usps", task.source, preprocessing="none")
+    Xt, yt = load_domain("mnist_usps", task.target, preprocessing="none")
+    return Xs, ys, Xt, yt
+
+
+register_suite(
+    Suite(
+        name="digits_pixels",
+        dataset="mnist_usps",
+        tasks=_tasks([("U->M", "usps", "mnist"), ("M->U", "mnist", "usps")]),
+        protocol=(
+            "USPS (1800) and MNIST (2000) 16x16 grey images of the JDA paper as raw pixels "
+            "in [0, 1] (load_domain with preprocessing='none'; 256 columns, row-major "
+            "16x16), the input of the image networks (benchmarks/deep_digits.py, "
+            "finetune_mnist_usps.py); all source -> all target, single split."
+        ),
+        loader=_pixels_loader,
+    )
+)
+
+
 register_suite(
     Suite(
         name="coil",
