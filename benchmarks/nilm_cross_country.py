@@ -11,7 +11,7 @@ Protocol (measured by this script):
 * features: ``pixels`` = 32x32 binary V-I image blurred by 0.7 px
   (:func:`transferkit.nilm.vi_features`); ``EfficientNet`` = the 1280-d ``head``
   features of ImageNet EfficientNet-Lite0 (frozen) on the binary image resized to 64x64
-  and repeated to RGB;
+  and repeated to RGB (:func:`transferkit.nilm.vi_cnn_features`);
 * labelled target: ``k`` in {0, 1, 5} records per class drawn at random (the seed);
   every other target record is scored (accuracy and macro-F1). HFHAD-C has no house ids,
   so this is a random split (optimistic for a new house);
@@ -58,9 +58,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, environment, write_json, write_markdown
 from transferkit import CORAL, JDA, TCA, SourceOnly, SubspaceAlignment, make_transfer_pipeline
 from transferkit.deep import DANN, TADA
-from transferkit.finetune import FineTuneClassifier, extract_features, load_backbone
-from transferkit.finetune.transforms import imagenet_scale, resize, to_rgb
-from transferkit.nilm import load_cross_country, vi_features
+from transferkit.finetune import FineTuneClassifier
+from transferkit.nilm import load_cross_country, vi_cnn_features, vi_features
 from transferkit.selection import select
 
 NAME = "nilm_cross_country"
@@ -74,17 +73,6 @@ def clf():
 
 def scores(y, pred):
     return float(np.mean(pred == y)), float(f1_score(y, pred, average="macro"))
-
-
-def effnet_features(images: np.ndarray) -> np.ndarray:
-    backbone = load_backbone("efficientnet_lite0", pretrained=True)
-    return extract_features(
-        backbone,
-        images.reshape(len(images), 1, 32, 32).astype(np.float32),
-        layers="head",
-        transform=lambda x: imagenet_scale(to_rgb(resize(x, 64))),
-        verbose=False,
-    )
 
 
 def shallow_grid(quick: bool):
@@ -387,7 +375,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         Xs_e = Xt_e = None
     else:
-        Xs_e, Xt_e = effnet_features(imgs), effnet_features(imgt)
+        Xs_e, Xt_e = vi_cnn_features(imgs), vi_cnn_features(imgt)
     classes = np.array(cc.classes)
     ys, yt = np.searchsorted(classes, cc.y_source), np.searchsorted(classes, cc.y_target)
     data = (Xs_p, Xt_p, Xs_e, Xt_e, ys, yt)

@@ -367,6 +367,23 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
             label_map={"AC": "x", "Fridge": "y", "Water kettle": "z", "LaptopCharger": "w"}
         ),
     ),
+    (
+        "`transferkit.nilm.vi_cnn_features`",
+        "images with NaN",
+        lambda: _vi_cnn_features(np.full((2, 32, 32), np.nan)),
+    ),
+    (
+        "`transferkit.nilm.vi_cnn_features`",
+        "flat rows (2-D) instead of images",
+        lambda: _vi_cnn_features(np.zeros((2, 1024))),
+    ),
+    (
+        "`run_experiment`",
+        "`nilm: {dataset: plaid_hfhadc, features: resnet}` (unknown feature set)",
+        lambda: _run_config(
+            "data: [{nilm: {dataset: plaid_hfhadc, features: resnet}}]\nmethods: [source_only]\n"
+        ),
+    ),
     ("`write_results_report`", "a folder that does not exist", lambda: _report("missing")),
     ("`write_results_report`", "an empty folder", lambda: _report("empty")),
     ("`write_results_report`", "a truncated results file", lambda: _report("truncated")),
@@ -423,6 +440,12 @@ def _run_config(text: str, arrays: dict | None = None):
         if arrays is not None:
             np.savez(Path(folder) / "task.npz", **arrays)
         run_experiment(path, output_dir=Path(folder) / "out", verbose=False)
+
+
+def _vi_cnn_features(images):
+    from transferkit.nilm import vi_cnn_features
+
+    vi_cnn_features(images)
 
 
 def _draw_target_labels(y, fraction):

@@ -46,3 +46,46 @@ def test_source_only_ignores_target(shifted_blobs):
     np.testing.assert_allclose(a, b)
     with pytest.raises(ValueError, match="domain='test'"):
         SourceOnly(LogisticRegression()).fit(Xs, ys).predict(Xt, domain="test")
+
+
+def test_labelled_target_as_source_appends_the_labelled_target_to_the_source(shifted_blobs):
+    from transferkit.baselines import LabelledTargetAsSource
+
+    Xs, ys, Xt, yt = shifted_blobs
+    partial = np.full_like(yt, -1)
+    keep = np.flatnonzero(yt >= 0)[::5]
+    partial[keep] = yt[keep]
+    model = LabelledTargetAsSource(LogisticRegression(max_iter=500))
+    model.fit(Xs, ys, X_target=Xt, y_target=partial)
+    # the same classifier fitted by hand on the source with the labelled rows appended
+    by_hand = LogisticRegression(max_iter=500).fit(np.vstack([Xs, Xt[keep]]), np.r_[ys, yt[keep]])
+    np.testing.assert_array_equal(model.estimator_.coef_, by_hand.coef_)
+    np.testing.assert_array_equal(model.predict(Xt), by_hand.predict(Xt))
+    assert model.n_target_labelled_ == len(keep)
+    # no labelled target sample (none given, or all -1): the source-only fit
+    alone = SourceOnly(LogisticRegression(max_iter=500)).fit(Xs, ys).predict(Xt)
+    for y_target in (None, np.full_like(yt, -1)):
+        fitted = LabelledTargetAsSource(LogisticRegression(max_iter=500)).fit(
+            Xs, ys, X_target=Xt, y_target=y_target
+        )
+        np.testing.assert_array_equal(fitted.predict(Xt), alone)
+        assert fitted.n_target_labelled_ == 0
+    assert partial[keep[0]] == yt[keep[0]]  # inputs left as they were
+
+
+def test_labelled_target_as_source_passes_the_whole_target_to_a_transfer_method(shifted_blobs):
+    from transferkit import CORAL, make_transfer_pipeline
+    from transferkit.baselines import LabelledTargetAsSource
+
+    Xs, ys, Xt, yt = shifted_blobs
+    partial = np.full_like(yt, -1)
+    keep = np.flatnonzero(yt >= 0)[::7]
+    partial[keep] = yt[keep]
+    inner = make_transfer_pipeline(CORAL(), LogisticRegression(max_iter=500))
+    model = LabelledTargetAsSource(inner).fit(Xs, ys, X_target=Xt, y_target=partial)
+    # CORAL aligned the pooled training rows to every target row, labelled or not
+    by_hand = make_transfer_pipeline(CORAL(), LogisticRegression(max_iter=500)).fit(
+        np.vstack([Xs, Xt[keep]]), np.r_[ys, yt[keep]], X_target=Xt
+    )
+    np.testing.assert_array_equal(model.predict(Xt), by_hand.predict(Xt))
+    assert model.estimator_.domains_.X_target.shape == Xt.shape

@@ -11,7 +11,7 @@ from transferkit._validation import HasMethods, LabelError, ValidatedDomains
 from transferkit.base import BaseTransferClassifier
 from transferkit.pipeline import _align_proba
 
-__all__ = ["SourceOnly", "TargetOnly"]
+__all__ = ["LabelledTargetAsSource", "SourceOnly", "TargetOnly"]
 
 
 class _DelegatingClassifier(BaseTransferClassifier):
@@ -115,3 +115,74 @@ class TargetOnly(_DelegatingClassifier):
                 "method that also learns from the source)."
             )
         self._train(data.X_target[mask], data.y_target[mask])
+
+
+class LabelledTargetAsSource(_DelegatingClassifier):
+    r"""Train ``estimator`` with the labelled target samples appended to the source.
+
+    The labelled target samples (``y_target != -1``) join the labelled training set and
+    the whole target stays the unlabelled target domain:
+    ``clone(estimator).fit(vstack([X, X_target[labelled]]), concatenate([y,
+    y_target[labelled]]), X_target=X_target)`` for a transfer estimator (one whose
+    ``fit`` takes ``X_target``, e.g. :class:`transferkit.deep.DANN`), and
+    ``clone(estimator).fit(vstack(...), concatenate(...))`` for a plain scikit-learn
+    classifier, which is then :math:`\hat f = \arg\min_f \sum_{i \le n_s}
+    \ell(f(x^s_i), y^s_i) + \sum_{j:\, y^t_j \ne -1} \ell(f(x^t_j), y^t_j)`. Without
+    labelled target samples (no ``y_target``, or all ``-1``) it is ``estimator`` fitted on
+    the source alone, so one entry covers a labelled target budget of zero and more
+    (``benchmarks/nilm_cross_country.py``'s "source only" / "pooled" rows and its deep
+    methods, whose labelled target records join the source).
+
+    Parameters
+    ----------
+    estimator : classifier
+        A transfer classifier (``fit(X, y, X_target=...)``) or a scikit-learn
+        classifier; cloned at fit.
+
+    Attributes
+    ----------
+    estimator_ : the fitted clone
+    classes_ : source classes
+    n_target_labelled_ : int
+        Labelled target samples appended to the source.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from transferkit.baselines import LabelledTargetAsSource
+    >>> Xs = np.array([[0.0], [1.0]]); ys = np.array([0, 1])
+    >>> Xt = np.array([[10.0], [11.0], [20.0]]); yt = np.array([0, -1, -1])
+    >>> model = LabelledTargetAsSource(KNeighborsClassifier(1))
+    >>> model.fit(Xs, ys, X_target=Xt, y_target=yt).predict([[9.0], [0.9]])
+    array([0, 1])
+    >>> model.n_target_labelled_
+    1
+    """
+
+    _max_sources = 1
+
+    def __init__(self, estimator: Any):
+        self.estimator = estimator
+
+    def _fit(self, data: ValidatedDomains) -> None:
+        mask = data.target_labelled
+        X, y = data.X, data.y
+        if mask.any():
+            X = np.vstack([X, data.X_target[mask]])
+            y = np.concatenate([y, data.y_target[mask]])
+        self.n_target_labelled_ = int(mask.sum())
+        model = clone(self.estimator)
+        if isinstance(model, BaseTransferClassifier) or "X_target" in _fit_arguments(model):
+            self.estimator_ = model.fit(X, y, X_target=data.X_target)
+        else:
+            self.estimator_ = model.fit(X, y)
+
+
+def _fit_arguments(estimator: Any) -> set[str]:
+    import inspect
+
+    try:
+        return set(inspect.signature(estimator.fit).parameters)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return set()

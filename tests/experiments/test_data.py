@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from PIL import Image
 
 from transferkit.experiments import parse_config
@@ -45,3 +46,51 @@ def test_suite_tasks_keep_the_order_of_the_subset():
     (task,) = resolve_data(config)
     assert (task.data, task.task, task.suite) == ("digits", "M->U", "digits")
     assert "protocol" in task.fingerprint
+
+
+def test_nilm_features_pixels_keep_the_cell_identity_and_efficientnet_is_its_own_data():
+    pytest.importorskip("torch")
+    from transferkit.nilm import vi_cnn_features
+
+    spec = {"dataset": "simulated", "n_houses": 2, "records_per_appliance": 1}
+    pixels, net = resolve_data(
+        parse_config(
+            {
+                "data": [
+                    {"nilm": {**spec, "features": "pixels"}},
+                    {"nilm": {**spec, "features": "efficientnet"}},
+                ],
+                "methods": ["source_only"],
+            }
+        )
+    )
+    # the default leaves the key out of the fingerprint: cells from before keep their id
+    assert "features" not in pixels.fingerprint["nilm"]
+    assert net.fingerprint["nilm"]["features"] == "efficientnet"
+    assert (net.data, net.task) == ("nilm:simulated:efficientnet", "US->CN (efficientnet)")
+    Xs, ys, Xt, yt = net.load()
+    Ps, ps, _, pt = pixels.load()
+    assert Xs.shape == (18, 1280) and Xt.shape == (18, 1280) and Xs.dtype == np.float32
+    assert ys.tolist() == ps.tolist() and yt.tolist() == pt.tolist()
+    # the network sees the unblurred images of the same records
+    from transferkit.demo import simulated_demo_data
+
+    d = simulated_demo_data(n_houses=2, records_per_appliance=1)
+    np.testing.assert_array_equal(Xs, vi_cnn_features(d.images_source))
+    np.testing.assert_array_equal(Ps, d.X_source)
+
+
+def test_nilm_plaid_suites_are_the_nilm_data_entry(data_home):
+    """The suites plaid_hfhadc(_efficientnet) load exactly what the nilm entry loads."""
+    from transferkit.bench.suites import get_suite
+
+    suite = get_suite("plaid_hfhadc")
+    (task,) = resolve_data(
+        parse_config({"data": [{"nilm": {"dataset": "plaid_hfhadc"}}], "methods": ["pca"]})
+    )
+    ours = suite.load(suite.tasks[0])
+    for a, b in zip(ours, task.load(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    Xs, ys, Xt, yt = ours
+    assert Xs.shape == (80, 1024) and Xt.shape == (80, 1024)
+    assert sorted(set(ys)) == sorted(set(yt)) == ["air_conditioner", "fridge", "kettle", "laptop"]

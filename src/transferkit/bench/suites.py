@@ -282,3 +282,54 @@ for _dataset, _stem, _what in (
                 multi_source=True,
             )
         )
+
+
+# -- NILM: PLAID 2018 (US) -> HFHAD-C (China), benchmarks/nilm_cross_country.py ----------
+# The same arrays as a ``nilm: {dataset: plaid_hfhadc, features: ...}`` data entry
+# (transferkit.experiments.data.load_nilm); as suites, a config's methods entries can
+# name them in ``suites`` (image networks run on the pixels only).
+
+
+def _nilm_loader(features: str) -> Callable[[Task], TaskData]:
+    def load(task: Task) -> TaskData:
+        from transferkit.experiments.config import NilmData
+        from transferkit.experiments.data import load_nilm
+
+        return load_nilm(NilmData(dataset="plaid_hfhadc", features=features))
+
+    return load
+
+
+_NILM_TASK = _tasks([("PLAID->HFHAD-C", "plaid2018", "hfhadc")])
+_NILM_COMMON = (
+    "PLAID 2018 (US, 60 Hz; 80 events, one cycle each) -> HFHAD-C (China, 50 Hz; 80 "
+    "recordings, one steady cycle from 10 averaged) on the shared classes air "
+    "conditioner, fridge, kettle, laptop (transferkit.nilm.load_cross_country; labels are "
+    "the class names), 128 points per cycle; all source -> all target records"
+)
+register_suite(
+    Suite(
+        name="plaid_hfhadc",
+        dataset="plaid_hfhadc",
+        tasks=_NILM_TASK,
+        protocol=(
+            f"{_NILM_COMMON}; each record a 32x32 binary V-I image blurred by 0.7 px "
+            "(transferkit.nilm.vi_features), 1024 columns, row-major: the input of the "
+            "image networks (1x32x32)."
+        ),
+        loader=_nilm_loader("pixels"),
+    )
+)
+register_suite(
+    Suite(
+        name="plaid_hfhadc_efficientnet",
+        dataset="plaid_hfhadc",
+        tasks=_NILM_TASK,
+        protocol=(
+            f"{_NILM_COMMON}; each record the 1280 head features of the frozen ImageNet "
+            "EfficientNet-Lite0 on its unblurred 32x32 binary V-I image resized to 64x64 "
+            "(transferkit.nilm.vi_cnn_features; needs transferkit[torch])."
+        ),
+        loader=_nilm_loader("efficientnet"),
+    )
+)

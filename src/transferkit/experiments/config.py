@@ -119,12 +119,21 @@ class NilmData(_Strict):
 
     ``simulated``: the waveform simulator (US houses -> Chinese houses, no download);
     ``plaid_hfhadc``: the real PLAID 2018 -> HFHAD-C subsets (SHA-256 verified files).
+    ``features`` chooses the representation of each record's V-I image.
     """
 
     dataset: Literal["simulated", "plaid_hfhadc"] = Field(description="which NILM data")
+    features: Literal["pixels", "efficientnet"] = Field(
+        "pixels",
+        description="pixels: the blurred 32x32 V-I image (1024 columns, row-major, the "
+        "input of image networks); efficientnet: 1280 frozen ImageNet EfficientNet-Lite0 "
+        "features of the unblurred image (transferkit.nilm.vi_cnn_features, needs torch)",
+    )
     n_houses: int = Field(6, ge=2, le=50, description="houses per country (simulated)")
     records_per_appliance: int = Field(5, ge=1, le=100, description="(simulated)")
-    blur: float = Field(0.7, ge=0.0, le=10.0, description="Gaussian blur of the V-I images")
+    blur: float = Field(
+        0.7, ge=0.0, le=10.0, description="Gaussian blur of the V-I images (pixels)"
+    )
     random_state: int = Field(0, ge=0, description="seed of the simulator")
 
 

@@ -8,7 +8,8 @@
 * ``images``: :func:`transferkit.datasets.images.load_image_folder` on the source and
   target folders (the target uses the source's classes);
 * ``nilm``: the V-I image features of :func:`transferkit.demo.simulated_demo_data`
-  (simulator) or :func:`transferkit.demo.real_demo_data` (PLAID 2018 -> HFHAD-C).
+  (simulator) or :func:`transferkit.demo.real_demo_data` (PLAID 2018 -> HFHAD-C), as
+  blurred pixels or frozen EfficientNet-Lite0 features (:func:`load_nilm`).
 
 Each task carries a *fingerprint* (what identifies its data: suite and protocol, the
 file's SHA-256, the folders' listing, the simulator's settings) that enters every cell's
@@ -26,9 +27,9 @@ from typing import Any
 import numpy as np
 
 from transferkit._validation import TransferKitInputError
-from transferkit.experiments.config import DataEntry, ExperimentConfig
+from transferkit.experiments.config import DataEntry, ExperimentConfig, NilmData
 
-__all__ = ["TaskSource", "load_npz_task", "resolve_data"]
+__all__ = ["TaskSource", "load_nilm", "load_npz_task", "resolve_data"]
 
 TaskData = tuple[np.ndarray, ...]
 
@@ -219,34 +220,62 @@ def _images_task(entry: DataEntry) -> TaskSource:
     )
 
 
+def load_nilm(spec: NilmData) -> TaskData:
+    """``(Xs, ys, Xt, yt)`` of a ``nilm`` data entry (labels: appliance names).
+
+    ``features: pixels``: the blurred 32x32 V-I images of
+    :func:`transferkit.demo.simulated_demo_data` (simulator) or
+    :func:`transferkit.demo.real_demo_data` (PLAID 2018 -> HFHAD-C; both
+    :func:`transferkit.nilm.vi_features` on the steady cycles of
+    :func:`transferkit.nilm.load_cross_country`), 1024 columns (row-major images);
+    ``features: efficientnet``: :func:`transferkit.nilm.vi_cnn_features` of the unblurred
+    images (float32, 1280 columns). These are ``benchmarks/nilm_cross_country.py``'s
+    two feature sets.
+    """
+    from transferkit.demo import real_demo_data, simulated_demo_data
+
+    if spec.dataset == "simulated":
+        d = simulated_demo_data(
+            random_state=spec.random_state,
+            n_houses=spec.n_houses,
+            records_per_appliance=spec.records_per_appliance,
+            blur=spec.blur,
+        )
+    else:
+        d = real_demo_data(blur=spec.blur)
+    if spec.features == "efficientnet":
+        from transferkit.nilm import vi_cnn_features
+
+        return (
+            vi_cnn_features(d.images_source),
+            d.y_source,
+            vi_cnn_features(d.images_target),
+            d.y_target,
+        )
+    return d.X_source, d.y_source, d.X_target, d.y_target
+
+
 def _nilm_task(entry: DataEntry) -> TaskSource:
     spec = entry.nilm
     settings = spec.model_dump(mode="json")
-
-    def load() -> TaskData:
-        from transferkit.demo import real_demo_data, simulated_demo_data
-
-        if spec.dataset == "simulated":
-            d = simulated_demo_data(
-                random_state=spec.random_state,
-                n_houses=spec.n_houses,
-                records_per_appliance=spec.records_per_appliance,
-                blur=spec.blur,
-            )
-        else:
-            d = real_demo_data(blur=spec.blur)
-        return d.X_source, d.y_source, d.X_target, d.y_target
-
+    if spec.features == "pixels":  # the default keeps the identity cells had before the key
+        del settings["features"]
     name = entry.name or ("US->CN" if spec.dataset == "simulated" else "PLAID->HFHAD-C")
+    if spec.features != "pixels" and entry.name is None:
+        name += f" ({spec.features})"
+    what = {
+        "pixels": f"a 32x32 V-I image (blurred by {spec.blur} px, 1024 columns)",
+        "efficientnet": "1280 frozen ImageNet EfficientNet-Lite0 features of its 32x32 V-I image",
+    }[spec.features]
     return TaskSource(
-        data=f"nilm:{spec.dataset}",
+        data=f"nilm:{spec.dataset}" + ("" if spec.features == "pixels" else f":{spec.features}"),
         task=name,
-        load=load,
+        load=lambda: load_nilm(spec),
         fingerprint={"nilm": settings},
         dataset=spec.dataset,
         protocol=(
-            "NILM cross-country appliance recognition: one steady cycle as a 32x32 V-I "
-            "image (blurred) per record; all source records -> all target records"
+            f"NILM cross-country appliance recognition: one steady cycle per record as {what}; "
+            "all source records -> all target records"
         ),
     )
 

@@ -6,7 +6,8 @@
   at N points, from voltage zero crossings) and :func:`resample_cycles`;
 - :mod:`~transferkit.nilm.vi`: :func:`vi_image` (binary, weighted, colour V-I images and
   weighted recurrence graphs); :func:`vi_features` (blurred binary images as feature
-  vectors for shallow classifiers);
+  vectors for shallow classifiers) and :func:`vi_cnn_features` (frozen ImageNet-network
+  features of the same images);
 - :mod:`~transferkit.nilm.labels`: one appliance vocabulary (:data:`LABEL_MAP`) and
   :func:`align_labels` for two data sets' shared classes;
 - :mod:`~transferkit.nilm.evaluation`: :func:`evaluate_appliance_classifier`
@@ -31,7 +32,7 @@ from transferkit.nilm.evaluation import (
     appliance_splits,
     evaluate_appliance_classifier,
 )
-from transferkit.nilm.features import vi_features
+from transferkit.nilm.features import vi_cnn_features, vi_features
 from transferkit.nilm.labels import (
     LABEL_MAP,
     RESISTIVE_HEATER_GROUP,
@@ -67,6 +68,7 @@ __all__ = [
     "steady_cycles",
     "steady_cycles_batch",
     "vi_binary_image",
+    "vi_cnn_features",
     "vi_features",
     "vi_image",
 ]
