@@ -29,8 +29,9 @@ class CellResult:
     memory figures are described in :mod:`transferkit.bench._measure`. ``params`` holds
     the fixed parameters of the cell and those the selection rule chose; a failed cell
     has ``error_type`` (the exception class) and ``error`` (``"Type: message"``).
-    ``ran_on`` says where a Ray task ran (``node_id``, ``host``, ``pid``); it is run
-    metadata, absent from sequential runs and from every results table.
+    ``ran_on`` says where a Ray task ran (``node_id``, the node's ``ip``, ``host``,
+    ``pid``); it is run metadata, absent from sequential runs and from every results
+    table.
     """
 
     task: str

@@ -31,6 +31,12 @@ OnResult = Callable[[Cell, CellResult], None]
 #: How many times Ray reruns a cell whose worker process or node died.
 _RETRIES = 1
 
+#: Connection attempts to a Ray Client server (``ray://``) whose session server dies.
+_CLIENT_ATTEMPTS = 3
+
+#: What the Ray Client server answers when the session server it started has died.
+_CLIENT_SERVER_DIED = ("Starting Ray client server failed", "Proxy failed to Connect to backend")
+
 
 def _progress(total: int, title: str, verbose: bool) -> Any:
     from rich.progress import Progress
@@ -103,6 +109,7 @@ def _ray_cell(
         result = run_cell(task_name, data, spec, seed, select, memory, params, target_fraction)
     result.ran_on = {
         "node_id": ray.get_runtime_context().get_node_id(),
+        "ip": ray.util.get_node_ip_address(),
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
@@ -196,6 +203,62 @@ def _connected_address(ray: Any) -> str | None:
     return address if isinstance(address, str) else None
 
 
+def _connect(ray: Any, address: str, **options: Any) -> None:
+    """``ray.init(address=address, **options)``; a ``ray://`` connection is retried when
+    the head's Ray Client server failed to start its session.
+
+    For each connection the head's Ray Client server forks a session server while its
+    own gRPC threads run; the fork crashes that server now and then (gRPC's
+    ``Check failed: next_worker->state == KICKED``, ray-project/ray#63202: measured in 4
+    of 42 connections with Ray 2.55 on a loaded machine). The client gets
+    ``ConnectionAbortedError`` ("Starting Ray client server failed") after about 40 s;
+    a new connection gets a new session server, so up to ``_CLIENT_ATTEMPTS`` are made.
+    A ``host:port`` address works only from a machine that runs a Ray node of the
+    cluster (Ray connects a driver through its own machine's raylet): elsewhere Ray
+    gives up after 60 s with "Failed to connect to Ray cluster", which becomes an error
+    saying so and what to use instead. Any other error is raised at once.
+    """
+    import warnings
+
+    attempts = _CLIENT_ATTEMPTS if address.startswith("ray://") else 1
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(address=address, **options)
+            return
+        except ConnectionAbortedError as exc:
+            if attempts == 1 or not any(text in str(exc) for text in _CLIENT_SERVER_DIED):
+                raise
+            ray.shutdown()
+            if attempt == attempts:
+                raise ConnectionError(
+                    f"address={address!r}: the Ray Client server of the head failed to "
+                    f"start a session {attempts} times in a row (Ray's error: 'Starting "
+                    "Ray client server failed'; the head's logs/ray_client_server_*.err "
+                    "say why, a known crash is 'Check failed: next_worker->state == "
+                    "KICKED', ray-project/ray#63202). Run the command again, or run "
+                    "transferkit run on a node of the cluster with --address "
+                    "HEAD_IP:6379 (no Ray Client server involved)"
+                ) from exc
+            warnings.warn(
+                f"address={address!r}: the head's Ray Client server failed to start a "
+                f"session (a known Ray crash, ray-project/ray#63202); connecting again "
+                f"({attempt + 1} of {attempts}).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        except ConnectionError as exc:
+            if attempts > 1 or "No node info found" not in str(exc.__cause__):
+                raise
+            raise ConnectionError(
+                f"address={address!r}: this machine runs no Ray node of that cluster, and "
+                "Ray connects a program to a cluster through a node on the program's own "
+                "machine. Run transferkit run on a machine of the cluster (one that ran "
+                "`ray start`), or start a node here first (`ray start --address "
+                f"{address}`), or go through the head's Ray Client server: --address "
+                "ray://HEAD_IP:10001"  # no final stop: the CLI adds one to OSError texts
+            ) from exc
+
+
 def _start_ray(
     address: str | None, num_cpus: int | None, object_store_mb: int
 ) -> Callable[[], None] | None:
@@ -228,8 +291,9 @@ def _start_ray(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)  # Ray's accelerator notice
             if address is not None:
-                ray.init(
-                    address=address,
+                _connect(
+                    ray,
+                    address,
                     include_dashboard=False,
                     log_to_driver=False,
                     configure_logging=False,
