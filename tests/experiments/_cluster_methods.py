@@ -7,7 +7,9 @@ method is a plain 1-NN on the source: the waits change where and when cells run,
 their results.
 
 ``mode="meet"``: the first cell on each node waits until a cell has started on every
-node of ``nodes`` (so the cells cannot all run on one node). ``mode="die_on:NAME"``:
+node of ``nodes`` (so the cells cannot all run on one node). ``mode="meet_within:S"``:
+the same wait, for at most ``S`` seconds, then the cell goes on (for runs where a node
+may be unable to start any cell). ``mode="die_on:NAME"``:
 on node NAME the cell announces itself and hangs until the test kills that node;
 elsewhere it first waits for that announcement.
 """
@@ -56,6 +58,12 @@ class CoordinatedKNN(ClassifierMixin, BaseEstimator):
                 lambda: all(any(folder.glob(f"started.{n}.*")) for n in self.nodes),
                 f"cells started on every node of {self.nodes}",
             )
+        elif self.mode.startswith("meet_within:"):
+            deadline = time.monotonic() + float(self.mode.split(":", 1)[1])
+            while not all(any(folder.glob(f"started.{n}.*")) for n in self.nodes):
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
         elif self.mode.startswith("die_on:"):
             doomed = self.mode.split(":", 1)[1]
             if node == doomed:
