@@ -4,9 +4,16 @@ Deep CORAL, CDAN+E and TADA, with label-free epoch selection next to the oracle 
 Protocol (everything below is measured by this script):
 
 * data: the JDA MNIST/USPS files (2000 MNIST, 1800 USPS, 16x16 grey, pixels in [0, 1],
-  ``preprocessing="none"``) through ``transferkit.datasets.load_domain``; all labelled
-  source images and all unlabelled target images are used for training (10 % of the source
-  held out for IWCV/DEV); accuracy on all target images;
+  ``preprocessing="none"``) through the ``digits_pixels`` suite (mnist->usps is its task
+  M->U, usps->mnist U->M); all labelled source images and all unlabelled target images
+  are used for training (10 % of the source held out for IWCV/DEV); accuracy on all
+  target images;
+* estimators: each row is built by its registered benchmark entry
+  (:mod:`transferkit.bench.methods_deep_digits`: ``deep_source_only_lenet_digits``,
+  ``dann_lenet_digits``, ``dan_lenet_digits``, ``deep_coral_lenet_digits``,
+  ``cdan_lenet_digits``, ``tada_lenet_digits``, with ``--epochs`` and ``--lr`` set on
+  it), the estimator a ``transferkit run`` cell of ``benchmarks/configs/deep_digits.yaml``
+  builds;
 * network: :func:`transferkit.deep.lenet` (conv5(20)-pool-ReLU, conv5(50)-pool-ReLU,
   FC 500 + dropout 0.5, linear classifier), the same for every method; discriminators
   500-500 with dropout 0.5 (TADA: 16 region discriminators with 64 hidden units each);
@@ -23,7 +30,8 @@ Protocol (everything below is measured by this script):
 * ``--seeds`` seeds (default 3: 0, 1, 2), mean ± std. One thread per process. The JSON
   and the tables are rewritten after every run, and a new run with the same ``--epochs``
   and ``--lr`` skips the runs the JSON already holds (runs are bit-for-bit deterministic
-  per seed: a re-run of a stored run gives the same per-epoch accuracies), so an
+  per seed: with the same code a re-run of a stored run gives the same per-epoch
+  accuracies; after a change of the numerics, delete the JSON and re-run), so an
   interrupted run resumes and ``--methods`` can fill the table in any order; each row says
   how many seeds it holds. ``--report`` only rewrites the markdown from the JSON.
 
@@ -44,23 +52,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import environment, mean_std, write_json, write_markdown
 from _deep_common import SELECT, fit_and_score, progress, stored_runs, table_parser
-from transferkit.datasets import load_domain
-from transferkit.deep import CDAN, DAN, DANN, TADA, DeepCORAL, DeepSourceOnly
+from transferkit.bench import get_method, get_suite
+from transferkit.bench.methods_deep_digits import DIGITS_ENTRIES
 
-METHODS = {
-    "source_only": DeepSourceOnly,
-    "DANN": DANN,
-    "DAN": DAN,
-    "DeepCORAL": DeepCORAL,
-    "CDAN+E": CDAN,
-    "TADA": TADA,
-}
+#: The table's rows -> the registered entries that build them (suite ``digits_pixels``).
+METHODS = DIGITS_ENTRIES
+#: The script's task names -> the tasks of the ``digits_pixels`` suite.
+TASKS = {"mnist->usps": "M->U", "usps->mnist": "U->M"}
 #: ``--quick``: images per domain (5 batches of 64).
 QUICK_SIZE = 320
 
 
-def run_one(cls, Xs, ys, Xt, yt, seed: int, epochs: int, lr: float) -> dict:
-    clf = cls(image_shape=(1, 16, 16), epochs=epochs, lr=lr, random_state=seed, selection=None)
+def load_tasks(tasks) -> dict:
+    """``task -> (Xs, ys, Xt, yt)`` through the ``digits_pixels`` suite (as a config)."""
+    suite = get_suite("digits_pixels")
+    return {task: suite.load(suite.task(TASKS[task])) for task in tasks}
+
+
+def run_one(name: str, Xs, ys, Xt, yt, seed: int, epochs: int, lr: float) -> dict:
+    """One run of row ``name``: its registered entry with ``epochs`` and ``lr``, every
+    epoch scored (``transferkit run`` builds the same estimator for its cells)."""
+    clf = get_method(METHODS[name]).build(seed, {"epochs": epochs, "lr": lr})
     return fit_and_score(clf, Xs, ys, Xt, yt)
 
 
@@ -68,18 +80,19 @@ def main(argv: list[str] | None = None) -> None:
     ap = table_parser(
         __doc__.splitlines()[0],
         methods=list(METHODS),
-        tasks=["mnist->usps", "usps->mnist"],
+        tasks=list(TASKS),
         epochs=10,
         lr=0.05,
         out="deep_digits",
     )
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args(argv)
+    unknown = [t for t in args.tasks if t not in TASKS]
+    if unknown:
+        ap.error(f"unknown --tasks {', '.join(unknown)}; choose from {', '.join(TASKS)}")
     torch.set_num_threads(1)
-    data = {d: load_domain("mnist_usps", d, preprocessing="none") for d in ("mnist", "usps")}
     if args.quick:
         args.epochs, args.seeds, args.tasks = 1, 1, ["mnist->usps"]
-        data = {d: (X[:QUICK_SIZE], y[:QUICK_SIZE]) for d, (X, y) in data.items()}
     rows: list[dict] = []
     if not args.quick:  # resume: keep the runs made with these settings
         rows = stored_runs(
@@ -93,17 +106,20 @@ def main(argv: list[str] | None = None) -> None:
     if args.report:
         write_markdown(args.out, report(rows, args))
         return
+    data = load_tasks(args.tasks)
+    if args.quick:
+        data = {t: tuple(a[:QUICK_SIZE] for a in arrays) for t, arrays in data.items()}
     done = {(r["task"], r["method"], r["seed"]) for r in rows}
     t0 = time.perf_counter()
     for seed in range(args.seeds):  # seed-major: a cut-short run still covers every cell
-        for src, tgt in (t.split("->") for t in args.tasks):
-            (Xs, ys), (Xt, yt) = data[src], data[tgt]
+        for task in args.tasks:
+            Xs, ys, Xt, yt = data[task]
             for name in args.methods:
-                if (f"{src}->{tgt}", name, seed) in done:
+                if (task, name, seed) in done:
                     continue
-                r = run_one(METHODS[name], Xs, ys, Xt, yt, seed, args.epochs, args.lr)
-                rows.append({"task": f"{src}->{tgt}", "method": name, "seed": seed, **r})
-                label = f"{src}->{tgt} {name:<12} seed {seed}"
+                r = run_one(name, Xs, ys, Xt, yt, seed, args.epochs, args.lr)
+                rows.append({"task": task, "method": name, "seed": seed, **r})
+                label = f"{task} {name:<12} seed {seed}"
                 print(progress(label, r, time.perf_counter() - t0), flush=True)
                 if not args.quick:
                     save(rows, args)

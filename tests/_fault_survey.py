@@ -418,7 +418,44 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
         "before `fit`",
         lambda: _fed().predict(np.zeros((2, 64)), client=0),
     ),
+    (
+        "`transferkit.bench.deep_entries.deep_factory`",
+        '`estimator="M3SDA"` (not buildable from settings)',
+        lambda: _deep_factory("M3SDA"),
+    ),
+    (
+        "`transferkit.bench.deep_entries.deep_factory`",
+        "`random_state` among the settings",
+        lambda: _deep_factory("DANN", random_state=1),
+    ),
+    (
+        "`transferkit.bench.deep_entries.deep_factory`",
+        "a setting that is no parameter (`epoch=10`), at build",
+        lambda: _deep_factory("DANN", epoch=10)(0),
+    ),
+    (
+        "`transferkit.bench.deep_entries.register_deep_method`",
+        "`settings` a list of pairs",
+        lambda: _register_deep_method([("epochs", 1)]),
+    ),
+    (
+        "`run_experiment`",
+        "a `digits_pixels` LeNet entry on the `digits` suite",
+        lambda: _run_config("data: [{suite: digits}]\nmethods: [dann_lenet_digits]\n"),
+    ),
 ]
+
+
+def _deep_factory(estimator, **settings):
+    from transferkit.bench.deep_entries import deep_factory
+
+    return deep_factory(estimator, **settings)
+
+
+def _register_deep_method(settings):
+    from transferkit.bench.deep_entries import register_deep_method
+
+    register_deep_method("survey_deep", "DANN", settings=settings, description="x")
 
 
 def _view_windows(source, target):
