@@ -58,6 +58,7 @@ import json, sys, time
 from ray._private.state import GlobalState
 from ray._raylet import GcsClientOptions
 address, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+dead = set(sys.argv[4:])  # ids of nodes killed before: wait for their successors
 deadline = time.monotonic() + timeout
 state, nodes, error = None, [], ""
 while time.monotonic() < deadline:
@@ -66,7 +67,7 @@ while time.monotonic() < deadline:
             state = GlobalState()
             state._initialize_global_state(GcsClientOptions.create(
                 address, None, allow_cluster_id_nil=True, fetch_cluster_id_if_nil=False))
-        nodes = [n for n in state.node_table() if n["Alive"]]
+        nodes = [n for n in state.node_table() if n["Alive"] and n["NodeID"] not in dead]
         if len(nodes) >= count:
             print(json.dumps([{"ip": n["NodeManagerAddress"], "id": n["NodeID"]} for n in nodes]))
             sys.exit(0)
@@ -108,7 +109,8 @@ def _ray_start(*args: str) -> list[str]:
 class HostsCluster:
     """A Ray head on host ``head`` and a Ray worker node on host ``worker``."""
 
-    def __init__(self, markers: Path, data_home: Path) -> None:
+    def __init__(self, markers: Path, data_home: Path, *, installed: bool = False) -> None:
+        self.installed = installed
         self.markers = markers
         self.net = HostNetwork()
         self.data_home = data_home
@@ -146,15 +148,21 @@ class HostsCluster:
             raise
 
     def _start(self, markers: Path, data_home: Path) -> None:
+        # The Python environment stays visible to the worker host, also where it lies
+        # under /tmp (which the worker host replaces by its own).
+        python = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve()}
+        shared = (markers, *sorted(p for p in python if p.is_relative_to("/tmp")))
         hidden = {SRC, TESTS, data_home.resolve()}
         hidden |= {Path(p).resolve() for p in _default_import_roots()}
         self.head = self.net.add("head")
         self.worker = self.net.add(
-            "worker", private_tmp=True, hide=tuple(sorted(hidden)), share=(markers,)
+            "worker", private_tmp=True, hide=tuple(sorted(hidden)), share=shared
         )
         assert self.worker.tmp is not None
         (self.worker.tmp / "data").mkdir()
         (self.worker.tmp / "site").mkdir()
+        if self.installed:
+            self._copy_to_worker()
         self.address = f"{self.head.ip}:{GCS_PORT}"
         self.head_log = self.net.folder / "head.log"
         self.worker_log = self.net.folder / "worker.log"
@@ -186,9 +194,10 @@ class HostsCluster:
             if p.exists()
         )
 
-    def wait_for_nodes(self, timeout: float = 150.0) -> list[dict]:
-        """Wait (from the head host) until both nodes are alive; their ``ip`` and ``id``."""
-        command = [sys.executable, "-c", _WAIT_NODES, self.address, "2", str(timeout)]
+    def wait_for_nodes(self, timeout: float = 150.0, dead: tuple[str, ...] = ()) -> list[dict]:
+        """Wait (from the head host) until two nodes not in ``dead`` are alive; their
+        ``ip`` and ``id``."""
+        command = [sys.executable, "-c", _WAIT_NODES, self.address, "2", str(timeout), *dead]
         done = subprocess.run(
             self.head.command(command),
             env=self.head_env,
@@ -200,14 +209,18 @@ class HostsCluster:
             raise RuntimeError(f"{done.stderr}\n{self.logs()}")
         return json.loads(done.stdout)
 
-    def install_on_worker(self) -> None:
-        """Copy transferkit and the test methods to the worker host; restart its node."""
+    def _copy_to_worker(self) -> None:
+        """Copy transferkit and the test methods to the worker host's ``/tmp/site``."""
         site = self.worker.tmp / "site"  # type: ignore[operator]
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
         shutil.copytree(SRC / "transferkit", site / "transferkit", ignore=ignore)
         (site / "experiments").mkdir()
         for name in ("__init__.py", "_cluster_methods.py"):
             shutil.copy(TESTS / "experiments" / name, site / "experiments" / name)
+
+    def install_on_worker(self) -> None:
+        """Copy transferkit and the test methods to the worker host; restart its node."""
+        self._copy_to_worker()
         self.worker.kill_processes()
         time.sleep(3)  # the head declares the old node dead (3 missed checks of 0.5 s)
         self.start_worker()
@@ -361,7 +374,8 @@ def test_worker_host_lacks_transferkit_then_gets_it(tmp_path, hosts):
 
     # 2. installed on the worker host: the same command reruns the failed cells only
     hosts.install_on_worker()
-    hosts.nodes = hosts.wait_for_nodes()
+    old_worker = tuple(n["id"] for n in hosts.nodes if n["ip"] == hosts.worker.ip)
+    hosts.nodes = hosts.wait_for_nodes(dead=old_worker)
     check = hosts.on_worker("import transferkit; print(transferkit.__file__)")
     assert check.stdout.strip() == "/tmp/site/transferkit/__init__.py", check.stderr
     second = hosts.transferkit_run(str(config), "--output", str(tmp_path / "a"), mode=mode)

@@ -209,8 +209,8 @@ def _connect(ray: Any, address: str, **options: Any) -> None:
 
     For each connection the head's Ray Client server forks a session server while its
     own gRPC threads run; the fork crashes that server now and then (gRPC's
-    ``Check failed: next_worker->state == KICKED``, ray-project/ray#63202: measured in 4
-    of 42 connections with Ray 2.55 on a loaded machine). The client gets
+    ``Check failed: next_worker->state == KICKED``, ray-project/ray#63202: 8 of 94
+    connections with Ray 2.55 on a loaded machine, docs/experiments.md). The client gets
     ``ConnectionAbortedError`` ("Starting Ray client server failed") after about 40 s;
     a new connection gets a new session server, so up to ``_CLIENT_ATTEMPTS`` are made.
     A ``host:port`` address works only from a machine that runs a Ray node of the
