@@ -346,6 +346,46 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
         lambda: _draw_target_labels(np.repeat([0, 1, 2], 10), 0.05),
     ),
     (
+        "`draw_labelled_per_class`",
+        "a class with fewer than `per_class + 1` samples",
+        lambda: _draw_per_class(np.repeat([0, 1, 2], [10, 10, 3]), 3),
+    ),
+    (
+        "`draw_labelled_per_class`",
+        "`per_class=-1`",
+        lambda: _draw_per_class(np.repeat([0, 1], 5), -1),
+    ),
+    (
+        "`draw_labelled_per_class`",
+        "NaN in `y_target`",
+        lambda: _draw_per_class(np.array([0.0, 1.0, np.nan, 1.0, 0.0]), 1),
+    ),
+    (
+        "`draw_labelled_per_class`",
+        "2-D `y_target`",
+        lambda: _draw_per_class(np.zeros((6, 2)), 1),
+    ),
+    (
+        "`macro_f1`",
+        "`y_pred` shorter than `y_true`",
+        lambda: _macro_f1(np.array([0, 1, 1]), np.array([0, 1])),
+    ),
+    (
+        "`run_experiment`",
+        "`target_labels: {fraction: 0.1, per_class: 2}` (both)",
+        lambda: _run_config(
+            "data: [{suite: digits}]\nmethods: [pca]\n"
+            "target_labels: {fraction: 0.1, per_class: 2}\n"
+        ),
+    ),
+    (
+        "`run_experiment`",
+        "`target_labels: {per_class: [1, -2]}`",
+        lambda: _run_config(
+            "data: [{suite: digits}]\nmethods: [pca]\ntarget_labels: {per_class: [1, -2]}\n"
+        ),
+    ),
+    (
         "`run_experiment`",
         "NaN in the arrays file",
         lambda: _run_config("data: [{arrays: task.npz}]\nmethods: [source_only]\n", _nan_task()),
@@ -489,6 +529,18 @@ def _draw_target_labels(y, fraction):
     from transferkit.experiments.cell import draw_target_labels
 
     draw_target_labels(y, fraction, seed=0)
+
+
+def _draw_per_class(y, per_class):
+    from transferkit.experiments import draw_labelled_per_class
+
+    draw_labelled_per_class(y, per_class, seed=0)
+
+
+def _macro_f1(y_true, y_pred):
+    from transferkit.experiments import macro_f1
+
+    macro_f1(y_true, y_pred)
 
 
 def _nan_task() -> dict:

@@ -61,3 +61,14 @@ def test_the_few_labels_example_mixes_label_users_and_label_free_methods():
     uses = {s.name: s.spec.uses_target_labels for s in make_plan(config).settings}
     assert uses["tradaboost_dynamic"] and uses["target_only"]
     assert not uses["source_only_logreg"] and not uses["density_ratio"]
+
+
+def test_the_per_class_example_is_a_budget_axis_with_a_no_label_point():
+    from transferkit.experiments.plan import make_plan
+
+    config = load_config(Path(CONFIGS[0]).parent / "few_labels_per_class.yaml")
+    assert config.target_labels is not None and config.target_labels.per_class == [0, 5, 20]
+    plan = make_plan(config)
+    budgets = {(c.method.name, c.key["target_labels"]["per_class"]) for c in plan.cells}
+    assert ("source_only_logreg", 0) in budgets and ("target_only", 5) in budgets
+    assert ("target_only", 0) not in budgets  # nothing to learn from at K = 0

@@ -56,6 +56,7 @@ def test_every_cell_is_an_mlflow_run_in_the_local_store(tmp_path):
         assert run.info.status == "FINISHED" and tags["transferkit.status"] == "ok"
         assert tags["mlflow.runName"] == f"{cell['method']} {cell['task']} seed {cell['seed']}"
         assert metrics["accuracy"] == pytest.approx(cell["accuracy"])
+        assert metrics["macro_f1"] == pytest.approx(cell["macro_f1"])
         assert metrics["failed"] == 0.0 and metrics["fit_seconds"] == pytest.approx(
             cell["fit_seconds"]
         )

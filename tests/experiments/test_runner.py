@@ -49,7 +49,11 @@ def test_writes_one_file_per_cell_a_table_and_the_config(tmp_path, counting_meth
     table = json.loads((out / "table.json").read_text())
     assert table["rows"] == summary.rows and table["complete"] and len(table["cells"]) == 6
     csv = (out / "table.csv").read_text().splitlines()
-    assert csv[0].startswith("data,task,method,setting,grid,select,uses_target_labels,n_seeds")
+    assert csv[0].startswith(
+        "data,task,method,setting,grid,select,target_fraction,target_per_class,"
+        "uses_target_labels,n_seeds"
+    )
+    assert ",accuracy_mean,accuracy_std,macro_f1_mean,macro_f1_std," in csv[0]
     assert len(csv) == 4
     assert "tiny_1nn" in (out / "config.yaml").read_text()
 

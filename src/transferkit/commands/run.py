@@ -13,16 +13,31 @@ from rich.table import Table
 __all__ = ["run"]
 
 
+def _mean_std(row: dict, name: str) -> str:
+    if row[f"{name}_mean"] is None:
+        return "failed" if row["n_ok"] == 0 else "-"
+    return f"{row[f'{name}_mean']:.2f} ± {row[f'{name}_std']:.2f}"
+
+
+def _budget(row: dict) -> str:
+    if row.get("target_per_class") is not None:
+        return f"{row['target_per_class']}/class"
+    if row.get("target_fraction") is not None:
+        return f"{100 * row['target_fraction']:g}%"
+    return ""
+
+
 def _table(summary: object) -> Table:
     rows = summary.rows  # type: ignore[attr-defined]
-    table = Table(title="Target accuracy (%), mean ± std over seeds")
-    for column in ("task", "method", "setting", "select", "accuracy", "seeds", "chosen"):
-        table.add_column(column, justify="right" if column in ("accuracy", "seeds") else "left")
+    budgets = any(_budget(row) for row in rows)
+    table = Table(title="Target accuracy and macro-F1 (%), mean ± std over seeds")
+    columns = ["task", "method", "setting", "select"]
+    columns += ["labels"] if budgets else []
+    columns += ["accuracy", "macro-F1", "seeds", "chosen"]
+    for column in columns:
+        right = column in ("accuracy", "macro-F1", "seeds", "labels")
+        table.add_column(column, justify="right" if right else "left")
     for row in rows:
-        if row["accuracy_mean"] is None:
-            accuracy = "failed"
-        else:
-            accuracy = f"{row['accuracy_mean']:.2f} ± {row['accuracy_std']:.2f}"
         select = row["select"] + (" (UPPER BOUND)" if row["uses_target_labels"] else "")
         chosen = sorted({str(p) for p in row["chosen_params"].values() if p})
         table.add_row(
@@ -30,7 +45,9 @@ def _table(summary: object) -> Table:
             row["method"],
             "" if row["setting"] == "{}" else row["setting"],
             select,
-            accuracy,
+            *([_budget(row)] if budgets else []),
+            _mean_std(row, "accuracy"),
+            _mean_std(row, "macro_f1"),
             f"{row['n_ok']}/{row['n_seeds']}",
             escape("; ".join(chosen)),
         )

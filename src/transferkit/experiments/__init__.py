@@ -13,7 +13,8 @@ from transferkit._lazy import attach
 
 # Imported on first use (pydantic only when a config is read; see transferkit._lazy).
 if TYPE_CHECKING:
-    from transferkit.experiments.cell import CellResult, run_cell
+    from transferkit.experiments.budget import draw_labelled_per_class, draw_target_labels
+    from transferkit.experiments.cell import CellResult, macro_f1, run_cell
     from transferkit.experiments.config import (
         ConfigError,
         ExperimentConfig,
@@ -30,7 +31,10 @@ __all__ = [
     "ConfigError",
     "ExperimentConfig",
     "RunSummary",
+    "draw_labelled_per_class",
+    "draw_target_labels",
     "load_config",
+    "macro_f1",
     "parse_config",
     "register_observer",
     "run_cell",

@@ -10,28 +10,39 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from transferkit._validation import TransferKitInputError
+from transferkit.experiments.budget import draw_labelled_per_class, draw_target_labels
 
-__all__ = ["CellResult", "draw_target_labels", "jsonable", "run_cell"]
+__all__ = [
+    "CellResult",
+    "draw_labelled_per_class",
+    "draw_budget",
+    "draw_target_labels",
+    "jsonable",
+    "macro_f1",
+    "run_cell",
+]
 
 
 @dataclass
 class CellResult:
     """The outcome of one (task, method, seed) cell.
 
-    ``accuracy`` is the target accuracy in %; ``fit_seconds`` the wall time of ``fit``
-    of the selected configuration (selection time is in ``selection_seconds``);
-    memory figures are described in :mod:`transferkit.bench._measure`. ``params`` holds
-    the fixed parameters of the cell and those the selection rule chose; a failed cell
-    has ``error_type`` (the exception class) and ``error`` (``"Type: message"``).
-    ``ran_on`` says where a Ray task ran (``node_id``, the node's ``ip``, ``host``,
-    ``pid``); it is run metadata, absent from sequential runs and from every results
-    table.
+    ``accuracy`` is the target accuracy in % and ``macro_f1`` the macro-averaged F1
+    score in % (:func:`macro_f1`), both on the same scored target samples;
+    ``fit_seconds`` the wall time of ``fit`` of the selected configuration (selection
+    time is in ``selection_seconds``); memory figures are described in
+    :mod:`transferkit.bench._measure`. ``params`` holds the fixed parameters of the cell
+    and those the selection rule chose; a failed cell has ``error_type`` (the exception
+    class) and ``error`` (``"Type: message"``). ``ran_on`` says where a Ray task ran
+    (``node_id``, the node's ``ip``, ``host``, ``pid``); it is run metadata, absent from
+    sequential runs and from every results table.
     """
 
     task: str
@@ -39,6 +50,7 @@ class CellResult:
     seed: int
     status: str
     accuracy: float | None = None
+    macro_f1: float | None = None
     fit_seconds: float | None = None
     predict_seconds: float | None = None
     peak_traced_bytes: int | None = None
@@ -97,37 +109,47 @@ def _source_ids(method: Any, data: tuple[np.ndarray, ...]) -> np.ndarray | None:
     return ids
 
 
-def draw_target_labels(
-    y_target: np.ndarray, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The labelled and the held-out target indices of a labelled target budget.
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The macro-averaged F1 score in % (the unit of a cell's accuracy).
 
-    ``fraction`` of the target samples, stratified by class, drawn with
-    ``train_test_split(arange(n), train_size=fraction, stratify=y_target,
-    random_state=seed)`` (``benchmarks/instance_amazon_tradaboost.py``'s draw).
+    .. math::
+
+        \\mathrm{F1}_{\\text{macro}} = \\frac{100}{|C|} \\sum_{c \\in C}
+        \\frac{2\\,\\mathrm{TP}_c}{2\\,\\mathrm{TP}_c + \\mathrm{FP}_c + \\mathrm{FN}_c},
+
+    ``C`` the classes in ``y_true`` or ``y_pred``: ``100 * sklearn.metrics.f1_score(y_true,
+    y_pred, average="macro")``, a class never predicted nor present counting 0 (no warning).
 
     Examples
     --------
-    >>> lab, test = draw_target_labels(np.array([0, 1] * 10), 0.2, seed=0)
-    >>> len(lab), len(test), sorted(np.array([0, 1] * 10)[lab].tolist())
-    (4, 16, [0, 0, 1, 1])
+    >>> round(macro_f1(np.array([0, 0, 1, 1]), np.array([0, 1, 1, 1])), 2)
+    73.33
     """
-    from sklearn.model_selection import train_test_split
+    from sklearn.metrics import f1_score
 
-    y_target = np.asarray(y_target)
-    try:
-        labelled, held_out = train_test_split(
-            np.arange(len(y_target)), train_size=fraction, stratify=y_target, random_state=seed
-        )
-    except ValueError as exc:
-        counts = dict(zip(*np.unique(y_target, return_counts=True), strict=True))
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != 1 or y_true.shape != y_pred.shape or y_true.size == 0:
         raise TransferKitInputError(
-            f"target_labels.fraction={fraction}: cannot draw a stratified labelled sample "
-            f"from this target ({len(y_target)} samples, class counts "
-            f"{jsonable(counts)}): {exc} Use a fraction that gives every class at least "
-            "one labelled and one held-out sample."
-        ) from None
-    return np.asarray(labelled), np.asarray(held_out)
+            f"macro_f1: y_true and y_pred must be non-empty 1-D arrays of the same length; "
+            f"got shapes {y_true.shape} and {y_pred.shape}. Pass one prediction per scored "
+            "sample."
+        )
+    return 100.0 * float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+
+
+def draw_budget(
+    y_target: np.ndarray, target_labels: Mapping[str, Any], seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The labelled and held-out target indices of a budget ``{"fraction": F}`` or
+    ``{"per_class": K}`` (:func:`draw_target_labels`, :func:`draw_labelled_per_class`)."""
+    if set(target_labels) == {"fraction"}:
+        return draw_target_labels(y_target, target_labels["fraction"], seed)
+    if set(target_labels) == {"per_class"}:
+        return draw_labelled_per_class(y_target, target_labels["per_class"], seed)
+    raise TransferKitInputError(
+        f"target_labels={dict(target_labels)!r}: give exactly one of fraction or per_class, "
+        "e.g. {'fraction': 0.05} or {'per_class': 5}."
+    )
 
 
 def run_cell(
@@ -138,7 +160,7 @@ def run_cell(
     select: str,
     memory: str,
     fixed_params: dict[str, Any] | None = None,
-    target_fraction: float | None = None,
+    target_labels: Mapping[str, Any] | None = None,
 ) -> CellResult:
     """Run one cell of ``method`` (a :class:`~transferkit.bench.MethodSpec`) on ``data``.
 
@@ -151,11 +173,14 @@ def run_cell(
     ``select`` chooses among the method's ``param_grid`` (target labels only reach it
     when it declares ``uses_target_labels``, i.e. ``oracle``).
 
-    With ``target_fraction`` (a labelled target budget), :func:`draw_target_labels`
-    draws the labelled target samples with the cell's seed; a method registered with
-    ``uses_target_labels`` is fitted with ``y_target`` holding their labels (``-1``
-    elsewhere), every other method is fitted as without a budget (all target features,
-    no target labels), and accuracy is measured on the held-out target samples only.
+    With ``target_labels`` (a labelled target budget: ``{"fraction": F}`` or
+    ``{"per_class": K}``), :func:`draw_target_labels` or
+    :func:`draw_labelled_per_class` draws the labelled target samples with the cell's
+    seed; a method registered with ``uses_target_labels`` is fitted with ``y_target``
+    holding their labels (``-1`` elsewhere), every other method is fitted as without a
+    budget (all target features, no target labels), and accuracy and macro-F1 are
+    measured on the held-out target samples only. ``{"per_class": 0}`` labels nothing:
+    the cell is fitted as without a budget and scored on every target sample.
     Selection is unchanged: label-free selectors see the target features, the oracle
     every target label (an upper bound, as without a budget).
     """
@@ -175,10 +200,10 @@ def run_cell(
         domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
         labels_kwargs: dict[str, Any] = {}
         scored = np.arange(len(yt))
-        if target_fraction is not None:
-            labelled, scored = draw_target_labels(yt, target_fraction, seed)
+        if target_labels is not None:
+            labelled, scored = draw_budget(yt, target_labels, seed)
             selection["target_labelled"] = len(labelled)
-            if method.uses_target_labels:
+            if method.uses_target_labels and len(labelled):
                 y_partial = np.full(len(yt), -1, dtype=np.asarray(yt).dtype)
                 y_partial[labelled] = yt[labelled]
                 labels_kwargs["y_target"] = y_partial
@@ -222,12 +247,14 @@ def run_cell(
                 f"{method.name}.predict returned shape {predicted.shape}; expected {yt.shape}."
             )
         accuracy = 100.0 * float(np.mean(predicted[scored] == yt[scored]))
+        f1 = macro_f1(yt[scored], predicted[scored])
         return CellResult(
             task=task_name,
             method=method.name,
             seed=seed,
             status="ok",
             accuracy=accuracy,
+            macro_f1=f1,
             fit_seconds=fit_seconds,
             predict_seconds=predict_seconds,
             peak_traced_bytes=m.peak_traced_bytes,

@@ -23,6 +23,7 @@ change here. A config is a YAML or JSON mapping::
     selection: [iwcv, oracle]               # label-free selectors and/or oracle (a bound)
     seeds: 3                                # seeds 0, 1, 2 (or a list)
     target_labels: {fraction: 0.05}         # optional: 5% of each target labelled
+                                            # (or {per_class: [0, 1, 5]}: a budget axis)
     output: results/coral_office            # relative to the config file
     execution: {backend: sequential}        # or ray, with address / max_parallel
     tracking: null                          # or {name: mlflow, options: {...}}
@@ -330,20 +331,73 @@ class MethodEntry(_Strict):
         return self
 
 
-class TargetLabels(_Strict):
-    """A labelled target budget: the share of each target domain whose labels are given.
+Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+PerClass = Annotated[int, Field(strict=True, ge=0)]
 
-    For every cell, ``fraction`` of the target samples are drawn, stratified by class,
-    with ``sklearn.model_selection.train_test_split(range(n_target),
-    train_size=fraction, stratify=y_target, random_state=seed)``; a method registered
-    with ``uses_target_labels`` is fitted with their labels (``y_target``, ``-1`` for the
-    others), every method is fitted with all target features, and accuracy is measured
-    on the other target samples only.
+
+def _budget_axis(value: Any, key: str) -> Any:
+    """A list of budgets: not empty, duplicates dropped (config order kept)."""
+    if isinstance(value, list):
+        if not value:
+            raise ValueError(f"the list of {key} values is empty; give one value or a list")
+        return list(dict.fromkeys(value))
+    return value
+
+
+class TargetLabels(_Strict):
+    """A labelled target budget: exactly one of ``fraction`` and ``per_class``.
+
+    ``fraction: F``: for every cell, ``F`` of the target samples are drawn, stratified by
+    class, with ``sklearn.model_selection.train_test_split(range(n_target),
+    train_size=F, stratify=y_target, random_state=seed)``. ``per_class: K``: ``K``
+    target samples of every class, with
+    ``transferkit.experiments.draw_labelled_per_class(y_target, K, seed)``. A method
+    registered with ``uses_target_labels`` is fitted with their labels (``y_target``,
+    ``-1`` for the others), every method is fitted with all target features, and
+    accuracy and macro-F1 are measured on the other target samples only. A list of
+    values is a budget axis: each value runs as its own cells. ``per_class: 0`` gives no
+    label (cells fitted and scored on the whole target as without a budget; methods
+    that learn from target labels have no cell there).
     """
 
-    fraction: float = Field(
-        gt=0.0, lt=1.0, description="share of each target domain labelled, in (0, 1)"
+    fraction: Fraction | list[Fraction] | None = Field(
+        None,
+        description="share of each target domain labelled, in (0, 1), or a list (a budget axis)",
     )
+    per_class: PerClass | list[PerClass] | None = Field(
+        None,
+        description="labelled target samples per class, an int >= 0 (0: none), or a list "
+        "(a budget axis)",
+    )
+
+    @field_validator("fraction")
+    @classmethod
+    def _fractions(cls, value: Any) -> Any:
+        return _budget_axis(value, "fraction")
+
+    @field_validator("per_class")
+    @classmethod
+    def _per_class(cls, value: Any) -> Any:
+        return _budget_axis(value, "per_class")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TargetLabels:
+        given = [k for k in ("fraction", "per_class") if getattr(self, k) is not None]
+        if len(given) != 1:
+            got = "both" if given else "neither"
+            raise ValueError(
+                f"give exactly one of the keys fraction (share of the target labelled, in "
+                f"(0, 1)) or per_class (labelled samples per class, an int >= 0), got "
+                f"{got}; e.g. {{fraction: 0.05}} or {{per_class: [0, 1, 5]}}"
+            )
+        return self
+
+    @property
+    def budgets(self) -> list[dict[str, Any]]:
+        """One ``{"fraction": F}`` or ``{"per_class": K}`` per value, in config order."""
+        key = "fraction" if self.fraction is not None else "per_class"
+        value = getattr(self, key)
+        return [{key: v} for v in (value if isinstance(value, list) else [value])]
 
 
 class ExecutionConfig(_Strict):
@@ -404,7 +458,8 @@ class ExperimentConfig(_Strict):
     seeds: int | list[Seeds] = Field(1, description="a count N (seeds 0..N-1) or a list")
     target_labels: TargetLabels | None = Field(
         None,
-        description="labelled target budget, {fraction: F}; scored on the other samples",
+        description="labelled target budget, {fraction: F} or {per_class: K} (a value or a "
+        "list); scored on the other samples",
     )
     memory: Literal["both", "rss", "tracemalloc", "none"] = Field(
         "rss", description="peak-memory figures recorded per cell (tracemalloc is slow)"
@@ -532,7 +587,14 @@ def _message(error: dict[str, Any]) -> str:
 def _drop_union_noise(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # ``seeds: "three"`` fails both branches of ``int | list[int]``; keep one line per key.
     # ``seeds: [1, -1]`` fails the int branch at ``seeds`` and the list one at ``seeds[1]``.
-    branches = ("int", "list[int]", "list[constrained-int]")
+    branches = (
+        "int",
+        "list[int]",
+        "list[constrained-int]",
+        "constrained-int",
+        "constrained-float",
+        "list[constrained-float]",
+    )
     cleaned = [{**e, "loc": tuple(p for p in e["loc"] if p not in branches)} for e in errors]
     locs = [e["loc"] for e in cleaned]
     seen: set[tuple[Any, ...]] = set()

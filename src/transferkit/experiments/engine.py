@@ -68,7 +68,7 @@ def _sequential(cells: Sequence[Cell], on_result: OnResult, title: str, verbose:
                 cell.select,
                 cell.memory,
                 cell.method.params,
-                cell.target_fraction,
+                cell.target_labels,
             )
             on_result(cell, result)
             bar.advance(job)
@@ -96,7 +96,7 @@ def _ray_cell(
     select: str,
     memory: str,
     params: dict[str, Any],
-    target_fraction: float | None = None,
+    target_labels: dict[str, Any] | None = None,
 ) -> CellResult:
     # One BLAS thread per cell: the cells are the parallelism.
     import os
@@ -106,7 +106,7 @@ def _ray_cell(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        result = run_cell(task_name, data, spec, seed, select, memory, params, target_fraction)
+        result = run_cell(task_name, data, spec, seed, select, memory, params, target_labels)
     result.ran_on = {
         "node_id": ray.get_runtime_context().get_node_id(),
         "ip": ray.util.get_node_ip_address(),
@@ -393,7 +393,7 @@ def _on_ray(
                         cell.select,
                         cell.memory,
                         cell.method.params,
-                        cell.target_fraction,
+                        cell.target_labels,
                     )
                     pending[ref] = cell
                 done, _ = ray.wait(list(pending), num_returns=1)

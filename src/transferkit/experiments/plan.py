@@ -69,15 +69,17 @@ class Cell:
     select: str
     seed: int
     memory: str
-    #: share of the target labelled (``target_labels.fraction``); ``None``: no labels
-    target_fraction: float | None = None
+    #: the labelled target budget of the cell, ``{"fraction": F}`` or ``{"per_class": K}``
+    #: (one value of ``target_labels``); ``None``: no budget
+    target_labels: dict[str, Any] | None = None
 
     @property
     def key(self) -> dict[str, Any]:
         """Every setting of the cell, as plain JSON types.
 
-        ``target_labels`` is in the key only when the cell has a labelled target budget,
-        so cells without one keep the identity they had before the option existed.
+        ``target_labels`` is in the key only when the cell has a labelled target budget
+        (``{"fraction": F}`` or ``{"per_class": K}``), so cells without one keep the
+        identity they had before the option existed.
         """
         spec = self.method.spec
         key = {
@@ -97,8 +99,8 @@ class Cell:
             "seed": self.seed,
             "memory": self.memory,
         }
-        if self.target_fraction is not None:
-            key["target_labels"] = {"fraction": self.target_fraction}
+        if self.target_labels is not None:
+            key["target_labels"] = dict(self.target_labels)
         return key
 
     @property
@@ -203,17 +205,35 @@ def _check_sources(tasks: list[TaskSource], settings: list[MethodSetting]) -> No
             )
 
 
+def _budgets(config: ExperimentConfig) -> list[dict[str, Any] | None]:
+    """The labelled target budgets of the cells, in config order (``[None]``: none)."""
+    if config.target_labels is None:
+        return [None]
+    return config.target_labels.budgets
+
+
+def _labels_nothing(budget: dict[str, Any] | None) -> bool:
+    return budget is None or budget.get("per_class") == 0
+
+
 def _check_target_labels(config: ExperimentConfig, settings: list[MethodSetting]) -> None:
     """Refuse a method that learns from target labels where it would get none."""
     for index, setting in enumerate(settings):
         if not setting.spec.uses_target_labels:
             continue
+        if all(_labels_nothing(b) for b in _budgets(config)) and config.target_labels:
+            raise TransferKitInputError(
+                f"method {setting.name!r} (methods entry {index}) learns from labelled "
+                "target samples, and target_labels.per_class is 0 (no target label); give "
+                "a budget K > 0 (e.g. per_class: [0, 1, 5]: the method runs at 1 and 5), "
+                "or remove the method."
+            )
         if config.target_labels is None:
             raise TransferKitInputError(
                 f"method {setting.name!r} (methods entry {index}) learns from labelled "
                 "target samples, and the config gives none; add a labelled target budget "
-                "to the `transferkit run` config, e.g. target_labels: {fraction: 0.05} "
-                "(`transferkit bench` has none), or remove the method."
+                "to the `transferkit run` config, e.g. target_labels: {fraction: 0.05} or "
+                "{per_class: 5} (`transferkit bench` has none), or remove the method."
             )
         if setting.spec.param_grid and config.selection != ["none"]:
             raise TransferKitInputError(
@@ -234,7 +254,9 @@ def make_plan(config: ExperimentConfig) -> Plan:
     single-source method on a multi-source task is fitted on the pooled sources.
 
     Cells are ordered task by task (each task's data is loaded once), then by method,
-    setting, selection rule and seed; duplicates (same key) are dropped.
+    setting, labelled target budget, selection rule and seed; duplicates (same key) are
+    dropped. A method that learns from target labels has no cell at ``per_class: 0``
+    (it would have no label to learn from).
     """
     tasks = resolve_data(config)
     settings = _settings(config)
@@ -258,7 +280,7 @@ def make_plan(config: ExperimentConfig) -> Plan:
                 f"for {list(setting.spec.suites or ['every suite'])}); fix its suites or "
                 f"remove it from methods (methods entry {index})."
             )
-    n_cells = sum(
+    n_cells = len(_budgets(config)) * sum(
         len(setting.seeds or config.seed_list) * len(config.selection)
         for source in tasks
         for setting in settings
@@ -269,17 +291,20 @@ def make_plan(config: ExperimentConfig) -> Plan:
             f"the config expands to {n_cells} cells (tasks x settings x selection x seeds); "
             f"at most {MAX_CELLS} per run. Use fewer grid/sweep values or seeds."
         )
-    fraction = None if config.target_labels is None else config.target_labels.fraction
+    budgets = _budgets(config)
     cells: list[Cell] = []
     seen: set[str] = set()
     for source in tasks:
         for setting in settings:
             if not setting.runs_on(source.suite):
                 continue
-            for select in config.selection:
-                for seed in setting.seeds or config.seed_list:
-                    cell = Cell(source, setting, select, seed, config.memory, fraction)
-                    if cell.cell_id not in seen:
-                        seen.add(cell.cell_id)
-                        cells.append(cell)
+            for budget in budgets:
+                if setting.spec.uses_target_labels and _labels_nothing(budget):
+                    continue  # per_class: 0 gives a label learner nothing to learn from
+                for select in config.selection:
+                    for seed in setting.seeds or config.seed_list:
+                        cell = Cell(source, setting, select, seed, config.memory, budget)
+                        if cell.cell_id not in seen:
+                            seen.add(cell.cell_id)
+                            cells.append(cell)
     return Plan(config=config, tasks=tasks, settings=settings, cells=cells)

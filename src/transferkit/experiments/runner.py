@@ -70,7 +70,7 @@ def _with_overrides(
 
 def _metrics(record: dict[str, Any]) -> dict[str, float]:
     out = {"failed": 0.0 if record["status"] == "ok" else 1.0}
-    for name in ("accuracy", "fit_seconds", "predict_seconds"):
+    for name in ("accuracy", "macro_f1", "fit_seconds", "predict_seconds"):
         if record.get(name) is not None:
             out[name] = float(record[name])
     return out
@@ -215,7 +215,9 @@ def run_experiment(
         "selection": list(config.selection),
         "seeds": config.seed_list,
         "target_labels": (
-            None if config.target_labels is None else config.target_labels.model_dump()
+            None
+            if config.target_labels is None
+            else config.target_labels.model_dump(exclude_none=True)
         ),
     }
     records: dict[str, dict[str, Any]] = {}
