@@ -36,7 +36,9 @@ def _table(summary: object) -> Table:
     columns += ["accuracy", "macro-F1", "seeds", "chosen"]
     for column in columns:
         right = column in ("accuracy", "macro-F1", "seeds", "labels")
-        table.add_column(column, justify="right" if right else "left")
+        # the rule and the numbers never wrap (a narrow terminal wraps the settings)
+        keep = right or column == "select"
+        table.add_column(column, justify="right" if right else "left", no_wrap=keep)
     for row in rows:
         select = row["select"] + (" (UPPER BOUND)" if row["uses_target_labels"] else "")
         chosen = sorted({str(p) for p in row["chosen_params"].values() if p})
