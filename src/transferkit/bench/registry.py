@@ -60,6 +60,13 @@ class MethodSpec:
         ``-1`` = unlabelled): it runs only in experiments with a labelled target budget
         (``target_labels`` in a ``transferkit run`` config), which pass it the drawn
         labels; every other method is fitted without target labels.
+    target_labels_optional : bool
+        With ``uses_target_labels``: the method also runs with no labelled target
+        sample (no budget, or ``per_class: 0``), fitted without ``y_target``, and a
+        label-free selection rule may choose among its candidates (scored as without
+        labels; the chosen one is then fitted with the drawn labels). E.g. a transfer
+        pipeline whose classifier the labelled target samples join: with none it is the
+        label-free method.
     """
 
     name: str
@@ -70,6 +77,7 @@ class MethodSpec:
     published: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     multi_source: bool = False
     uses_target_labels: bool = False
+    target_labels_optional: bool = False
 
     def applies_to(self, suite: str) -> bool:
         """Whether this method is meant to run on ``suite``.
@@ -117,6 +125,7 @@ def register_method(
     published: Mapping[str, str | Iterable[str]] | None = None,
     multi_source: bool = False,
     uses_target_labels: bool = False,
+    target_labels_optional: bool = False,
     replace: bool = False,
 ) -> MethodSpec:
     """Register a benchmark method.
@@ -147,6 +156,13 @@ def register_method(
         unlabelled), like TrAdaBoost or target-only training: ``transferkit run`` runs it
         only with a labelled target budget (``target_labels``) and passes it the drawn
         labels.
+    target_labels_optional : bool
+        With ``uses_target_labels``: the method also runs without labelled target
+        samples (fitted without ``y_target``; a budget of ``per_class: 0`` gives it
+        cells), and label-free selection rules may choose among its candidates, which
+        they score without the labelled samples (``benchmarks/nilm_cross_country.py``'s
+        protocol: DEV picks the candidate, the labelled records then join its
+        classifier's training set).
     replace : bool
         Allow overwriting an existing entry (otherwise a duplicate name raises).
 
@@ -193,6 +209,7 @@ def register_method(
         published=refs,
         multi_source=bool(multi_source),
         uses_target_labels=bool(uses_target_labels),
+        target_labels_optional=bool(uses_target_labels and target_labels_optional),
     )
     return METHODS.register(name, spec, replace=replace)
 

@@ -216,10 +216,29 @@ def _labels_nothing(budget: dict[str, Any] | None) -> bool:
     return budget is None or budget.get("per_class") == 0
 
 
+def _needs_labels(spec: Any) -> bool:
+    """Whether a method cannot run without labelled target samples."""
+    return spec.uses_target_labels and not getattr(spec, "target_labels_optional", False)
+
+
 def _check_target_labels(config: ExperimentConfig, settings: list[MethodSetting]) -> None:
-    """Refuse a method that learns from target labels where it would get none."""
+    """Refuse a method that learns from target labels where it would get none.
+
+    A method registered with ``target_labels_optional`` runs without labels too, and a
+    label-free rule may choose among its candidates (not the oracle, which would score
+    candidates fitted without the labelled samples the cell then fits with).
+    """
     for index, setting in enumerate(settings):
         if not setting.spec.uses_target_labels:
+            continue
+        if not _needs_labels(setting.spec):
+            if setting.spec.param_grid and "oracle" in config.selection:
+                raise TransferKitInputError(
+                    f"method {setting.name!r} (methods entry {index}) learns from labelled "
+                    "target samples, which the oracle does not give its candidates; use a "
+                    "label-free selection rule for its grid, or run every value as its own "
+                    "cell with sweep (the best of them is the oracle)."
+                )
             continue
         if all(_labels_nothing(b) for b in _budgets(config)) and config.target_labels:
             raise TransferKitInputError(
@@ -256,7 +275,8 @@ def make_plan(config: ExperimentConfig) -> Plan:
     Cells are ordered task by task (each task's data is loaded once), then by method,
     setting, labelled target budget, selection rule and seed; duplicates (same key) are
     dropped. A method that learns from target labels has no cell at ``per_class: 0``
-    (it would have no label to learn from).
+    (it would have no label to learn from), unless it is registered with
+    ``target_labels_optional`` (then it is fitted without labels there).
     """
     tasks = resolve_data(config)
     settings = _settings(config)
@@ -299,7 +319,7 @@ def make_plan(config: ExperimentConfig) -> Plan:
             if not setting.runs_on(source.suite):
                 continue
             for budget in budgets:
-                if setting.spec.uses_target_labels and _labels_nothing(budget):
+                if _needs_labels(setting.spec) and _labels_nothing(budget):
                     continue  # per_class: 0 gives a label learner nothing to learn from
                 for select in config.selection:
                     for seed in setting.seeds or config.seed_list:
