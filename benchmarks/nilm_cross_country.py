@@ -12,7 +12,9 @@ Protocol (measured by this script):
   (:func:`transferkit.nilm.vi_features`); ``EfficientNet`` = the 1280-d ``head``
   features of ImageNet EfficientNet-Lite0 (frozen) on the binary image resized to 64x64
   and repeated to RGB (:func:`transferkit.nilm.vi_cnn_features`);
-* labelled target: ``k`` in {0, 1, 5} records per class drawn at random (the seed);
+* labelled target: ``k`` in {0, 1, 5} records per class drawn at random (the seed;
+  :func:`transferkit.experiments.draw_labelled_per_class`, the draw of a config's
+  ``target_labels: {per_class: K}``);
   every other target record is scored (accuracy and macro-F1). HFHAD-C has no house ids,
   so this is a random split (optimistic for a new house);
 * no transfer: ``source only`` (logistic regression, C=1, on the source; with k > 0 on
@@ -58,6 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, environment, write_json, write_markdown
 from transferkit import CORAL, JDA, TCA, SourceOnly, SubspaceAlignment, make_transfer_pipeline
 from transferkit.deep import DANN, TADA
+from transferkit.experiments import draw_labelled_per_class
 from transferkit.finetune import FineTuneClassifier
 from transferkit.nilm import load_cross_country, vi_cnn_features, vi_features
 from transferkit.selection import select
@@ -104,11 +107,9 @@ def candidates(grid: dict) -> list[dict]:
 def run_cell(data, seed, k, quick, log):
     """Every method for one (seed, k): list of result rows."""
     Xs_p, Xt_p, Xs_e, Xt_e, ys, yt = data
-    rng = np.random.RandomState(seed)
+    labelled, _ = draw_labelled_per_class(yt, k, seed)  # the draw of target_labels.per_class
     partial = np.full(len(yt), -1)
-    for c in np.unique(yt):
-        if k:
-            partial[rng.choice(np.flatnonzero(yt == c), k, replace=False)] = c
+    partial[labelled] = yt[labelled]
     lab, test = partial >= 0, partial < 0
     rows = []
 

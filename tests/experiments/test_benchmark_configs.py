@@ -365,3 +365,56 @@ def test_instance_tradaboost_config_reproduces_the_committed_rows(tmp_path, data
     for row, (method, setting) in script.items():
         ours = _accuracy(summary, "B->D", method, setting)
         assert ours == rows[row]["B\u2192D"][1], row
+
+
+# benchmarks/nilm_cross_country.py's rows -> the config's entries (label-free cells)
+NILM_ROWS = {"source only": "nilm_source_only", "CORAL": "nilm_coral", "SA": "nilm_sa"}
+
+
+def test_nilm_cross_country_config_reproduces_the_committed_cells(tmp_path, data_home):
+    """Pixels, k in {0, 1} labelled records per class, seed 0: source only (pooled at
+    k=1), CORAL and SA. The DEV-chosen candidate (the ``grid`` entry) and the oracle (the
+    best ``sweep`` cell, first best in candidate order) give the script's accuracy and
+    macro-F1 to the last digit."""
+    base = load_config(CONFIGS / "nilm_cross_country.yaml").to_jsonable()
+    assert base["target_labels"]["per_class"] == [0, 1, 5] and base["selection"] == ["dev"]
+    config = {
+        **base,
+        "data": [{**e, "suite": "plaid_hfhadc"} for e in base["data"][:1]],
+        "methods": [m for m in base["methods"] if m["name"] in NILM_ROWS.values()],
+        "seeds": [0],
+        "target_labels": {"per_class": [0, 1]},
+    }
+    summary = run_experiment(parse_config(config), output_dir=tmp_path, verbose=False)
+    assert summary.n_failed == 0, summary.failed
+    # per (k, method, setting): the cell of seed 0
+    cells = {
+        (c["target_per_class"], c["method"], c["setting"]): c
+        for c in json.loads((tmp_path / "table.json").read_text())["cells"]
+    }
+    runs = json.loads((RESULTS / "nilm_cross_country.json").read_text())["runs"]
+    for k in (0, 1):
+        for row, method in NILM_ROWS.items():
+            name = row if row != "source only" or k == 0 else "source only (pooled)"
+            (run,) = [
+                r
+                for r in runs
+                if (r["seed"], r["k"], r["method"], r["features"]) == (0, k, name, "pixels")
+            ]
+            cell = cells[k, method, "{}"]
+            assert (cell["accuracy"], cell["macro_f1"]) == (
+                100 * run["accuracy"],
+                100 * run["macro_f1"],
+            ), (k, row)
+            if run["oracle"] is None:
+                continue
+            (entry,) = [m for m in base["methods"] if m["name"] == method and m["sweep"]]
+            ((param, values),) = entry["sweep"].items()
+            sweep = [cells[k, method, json.dumps({param: v})] for v in values]
+            best = max(sweep, key=lambda c: c["accuracy"])  # the first best, as the script
+            assert (best["accuracy"], best["macro_f1"]) == (
+                100 * run["oracle"]["accuracy"],
+                100 * run["oracle"]["macro_f1"],
+            ), (k, row, "oracle")
+            assert run["oracle"]["params"] == str({param: values[sweep.index(best)]})
+            assert run["label_free"] == str(cell["chosen_params"]), (k, row)

@@ -4,7 +4,10 @@ PLAID 2018 (US) -> HFHAD-C (China) appliance recognition with ``k`` labelled tar
 records per class (``target_labels: {per_class: K}``), on the suites ``plaid_hfhadc``
 (blurred 32x32 V-I pixels) and ``plaid_hfhadc_efficientnet`` (frozen ImageNet
 EfficientNet-Lite0 features). Every entry learns from the labelled target records
-(``uses_target_labels``), as the script's rows do:
+(``uses_target_labels``), as the script's rows do; all but ``nilm_target_only`` and
+``nilm_finetune_efficientnet`` also run with none (``target_labels_optional``: fitted
+without ``y_target`` at ``per_class: 0``, and a label-free rule may choose among their
+candidates):
 
 * ``nilm_source_only``: logistic regression (C=1, ``max_iter=3000``) on the source plus
   the labelled target records (:class:`transferkit.baselines.LabelledTargetAsSource`):
@@ -13,9 +16,12 @@ EfficientNet-Lite0 features). Every entry learns from the labelled target record
 * ``nilm_target_only``: the same classifier on the labelled target records alone;
 * ``nilm_coral``, ``nilm_tca``, ``nilm_jda``, ``nilm_sa``: CORAL, linear TCA, linear
   JDA and subspace alignment before the same classifier, whose training set the
-  labelled target records join (``make_transfer_pipeline``); their grids are the
-  script's (CORAL ``lambda`` in {0.1, 1, 10}, 5 or 20 components), chosen by the
-  ``dev`` selector (label-free) or every value run as its own cell (``sweep``);
+  labelled target records join (``make_transfer_pipeline``); the script's candidates
+  are :data:`NILM_GRIDS` (CORAL ``lambda`` in {0.1, 1, 10}, 5 or 20 components), which
+  a config gives as ``grid`` (chosen by the ``dev`` selector: label-free) and as
+  ``sweep`` (every value its own cell: the best of them is the script's oracle). No
+  grid is registered, so that a ``sweep`` value is not overridden by the selection
+  rule;
 * ``nilm_dann``, ``nilm_tada``: DANN and TADA on a LeNet over the 1x32x32 blurred
   image (the 1024 pixel columns of ``plaid_hfhadc`` reshaped by the network), 30
   epochs, SGD lr 0.01, batches of 32, the epoch kept by DEV on 10 % held-out source;
@@ -42,7 +48,7 @@ from transferkit.bench.registry import register_method
 from transferkit.mapping import CORAL, JDA, TCA, SubspaceAlignment
 from transferkit.pipeline import make_transfer_pipeline
 
-__all__: list[str] = []
+__all__ = ["NILM_GRIDS", "NILM_SUITES"]
 
 #: The suites of the study: the blurred pixels and the EfficientNet features.
 NILM_SUITES = ("plaid_hfhadc", "plaid_hfhadc_efficientnet")
@@ -61,6 +67,7 @@ register_method(
     description=f"{_LR} on the source and the labelled target records (none: source only)",
     suites=NILM_SUITES,
     uses_target_labels=True,
+    target_labels_optional=True,
 )
 
 register_method(
@@ -71,24 +78,27 @@ register_method(
     uses_target_labels=True,
 )
 
-for _entry, _factory, _grid, _what in (
-    ("nilm_coral", lambda: CORAL(), {"coral__lambda_": [0.1, 1.0, 10.0]}, "CORAL"),
-    ("nilm_tca", lambda: TCA(5, kernel="linear"), {"tca__n_components": [5, 20]}, "linear TCA"),
-    ("nilm_jda", lambda: JDA(5, kernel="linear"), {"jda__n_components": [5, 20]}, "linear JDA"),
-    (
-        "nilm_sa",
-        lambda: SubspaceAlignment(5),
-        {"subspacealignment__n_components": [5, 20]},
-        "subspace alignment",
-    ),
+#: The candidates of the script's shallow methods (``set_params`` names).
+NILM_GRIDS = {
+    "nilm_coral": {"coral__lambda_": [0.1, 1.0, 10.0]},
+    "nilm_tca": {"tca__n_components": [5, 20]},
+    "nilm_jda": {"jda__n_components": [5, 20]},
+    "nilm_sa": {"subspacealignment__n_components": [5, 20]},
+}
+
+for _entry, _factory, _what in (
+    ("nilm_coral", lambda: CORAL(), "CORAL (lambda=1)"),
+    ("nilm_tca", lambda: TCA(5, kernel="linear"), "linear TCA (5 components)"),
+    ("nilm_jda", lambda: JDA(5, kernel="linear"), "linear JDA (5 components)"),
+    ("nilm_sa", lambda: SubspaceAlignment(5), "subspace alignment (5 components)"),
 ):
     register_method(
         _entry,
         lambda random_state, _factory=_factory: make_transfer_pipeline(_factory(), _logistic()),
         description=f"{_what} + {_LR}; labelled target records join the classifier's training",
         suites=NILM_SUITES,
-        param_grid=_grid,
         uses_target_labels=True,
+        target_labels_optional=True,
     )
 
 _DEEP = {
@@ -126,6 +136,7 @@ for _name, _entry in (("DANN", "nilm_dann"), ("TADA", "nilm_tada")):
         ),
         suites=_PIXELS,
         uses_target_labels=True,
+        target_labels_optional=True,
     )
 
 
