@@ -380,6 +380,11 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
     ),
     (
         "`run_experiment`",
+        "`selection: target_cv` without `target_labels`",
+        lambda: _run_config("data: [{suite: digits}]\nmethods: [pca]\nselection: target_cv\n"),
+    ),
+    (
+        "`run_experiment`",
         "`target_labels: {per_class: [1, -2]}`",
         lambda: _run_config(
             "data: [{suite: digits}]\nmethods: [pca]\ntarget_labels: {per_class: [1, -2]}\n"

@@ -345,10 +345,18 @@ def test_multisource_standard_config_reproduces_a_committed_m3sda_cell(tmp_path,
     )
 
 
+def _tradaboost_subset(seed, *, cv):
+    """B->D, one seed: the rows with fixed rounds (``cv=False``) or the target-CV rows."""
+    data = load_config(CONFIGS / "instance_amazon_tradaboost.yaml").to_jsonable()
+    data["data"][0]["tasks"] = ["B->D"]
+    data["seeds"] = [seed]
+    data["methods"] = [m for m in data["methods"] if bool(m["selection"]) == cv]
+    return parse_config(data)
+
+
 def test_instance_tradaboost_config_reproduces_the_committed_rows(tmp_path, data_home):
     """5% labelled target (drawn with the seed as the script draws it), scored on the rest."""
-    config = _subset("instance_amazon_tradaboost", tasks={"amazon": ["B->D"]})
-    config = parse_config({**config.to_jsonable(), "seeds": [1]})
+    config = _tradaboost_subset(1, cv=False)
     summary = run_experiment(config, output_dir=tmp_path, verbose=False)
     assert summary.n_cells == 5 and summary.n_failed == 0
     committed = json.loads((RESULTS / "instance_amazon_tradaboost.json").read_text())
@@ -365,6 +373,26 @@ def test_instance_tradaboost_config_reproduces_the_committed_rows(tmp_path, data
     for row, (method, setting) in script.items():
         ours = _accuracy(summary, "B->D", method, setting)
         assert ours == rows[row]["B\u2192D"][1], row
+
+
+def test_instance_tradaboost_config_reproduces_the_rounds_chosen_by_target_cv(tmp_path, data_home):
+    """The rounds chosen by 5-fold CV on the labelled 5% (selection: target_cv) and the
+    accuracy of the refit, as the script's two CV rows (seed 0 chooses N = 3 and 10)."""
+    config = _tradaboost_subset(0, cv=True)
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_cells == 2 and summary.n_failed == 0, summary.failed
+    committed = json.loads((RESULTS / "instance_amazon_tradaboost.json").read_text())
+    assert committed["rounds_grid"] == [1, 2, 3, 5, 10]
+    assert committed["protocol"]["selection_folds"] == 5
+    script = {
+        "TrAdaBoost, rounds by 5-fold CV on labelled target": "tradaboost",
+        "TrAdaBoost (dynamic), rounds by 5-fold CV on labelled target": "tradaboost_dynamic",
+    }
+    for row, method in script.items():
+        ours = _accuracy(summary, "B->D", method, select="target_cv")
+        assert ours == committed["accuracy_per_seed"][row]["B\u2192D"][0], row
+        (chosen,) = [r["chosen_params"]["0"] for r in summary.rows if r["method"] == method]
+        assert chosen == {"n_estimators": committed["rounds_chosen"]["B\u2192D"][0][row]}
 
 
 # benchmarks/nilm_cross_country.py's rows -> the config's entries (label-free cells)

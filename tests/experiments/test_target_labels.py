@@ -138,7 +138,7 @@ def test_a_method_that_learns_from_target_labels_needs_a_budget(label_methods):
     with pytest.raises(TransferKitInputError, match=r"target_labels: \{fraction: 0.05\}"):
         make_plan(_config(target_labels=None))
     grid = {"name": "tiny_target_1nn", "grid": {"estimator__n_neighbors": [1, 3]}}
-    with pytest.raises(TransferKitInputError, match="selection rules do not pass"):
+    with pytest.raises(TransferKitInputError, match="selection 'oracle' does not pass"):
         make_plan(_config(methods=[grid], selection=["oracle"]))
 
 
@@ -175,3 +175,66 @@ def test_a_budget_too_small_for_a_stratified_draw_fails_the_cell_clearly(tmp_pat
         assert cell["error_type"] == "TransferKitInputError"
         assert "target_labels.fraction=0.05" in cell["error"]
         assert "class counts" in cell["error"]
+
+
+# -- selection: target_cv (chooses on the labelled target samples only) -------------------
+
+
+def test_target_cv_needs_a_labelled_budget_naming_the_key(label_methods):
+    for budget, have in ((None, "gives none"), ({"per_class": 0}, "per_class: 0 only")):
+        with pytest.raises(ConfigError, match=rf"selection: target_cv chooses on .*{have}"):
+            _config(methods=["tiny_spy_1nn"], selection=["target_cv"], target_labels=budget)
+    entry = {"name": "tiny_spy_1nn", "selection": ["target_cv"]}
+    with pytest.raises(ConfigError, match=r"methods\[0\].selection: target_cv chooses on"):
+        _config(methods=[entry], target_labels=None)
+    with pytest.raises(ConfigError, match=r"methods\[0\].selection: unknown selector 'psychic'"):
+        _config(methods=[{"name": "tiny_spy_1nn", "selection": "psychic"}])
+
+
+def test_a_label_learner_with_a_grid_is_chosen_by_target_cv(tmp_path, label_methods, tiny_loader):
+    from transferkit.experiments.budget import draw_labelled_per_class
+    from transferkit.selection import choose_by_target_cv
+
+    grid = {"estimator__n_neighbors": [1, 3, 5]}
+    entry = {"name": "tiny_target_1nn", "grid": grid, "selection": ["target_cv"]}
+    # a grid with a rule that does not pass the labelled samples is still refused
+    with pytest.raises(TransferKitInputError, match="selection 'entropy' does not pass"):
+        make_plan(_config(methods=[{**entry, "selection": ["target_cv", "entropy"]}]))
+    config = _config(methods=[entry], target_labels={"per_class": 5}, seeds=[0, 3])
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_failed == 0, summary.failed
+    (row,) = summary.rows
+    assert row["select"] == "target_cv" and not row["uses_target_labels"]  # no upper bound
+    Xs, ys, Xt, yt = tiny_loader(Task("0->1", "0", "1"))
+    accuracies = []
+    for seed in (0, 3):
+        labelled, held_out = draw_labelled_per_class(yt, 5, seed)
+        partial = np.full(30, -1)
+        partial[labelled] = yt[labelled]
+        chosen = choose_by_target_cv(
+            TargetOnly(KNeighborsClassifier()),
+            grid,
+            Xs,
+            ys,
+            X_target=Xt,
+            y_target=partial,
+            n_splits=5,
+            random_state=seed,
+        )
+        assert row["chosen_params"][str(seed)] == chosen.best_params
+        predicted = chosen.best_estimator.predict(Xt[held_out])
+        accuracies.append(100 * np.mean(predicted == yt[held_out]))
+    assert row["accuracy_mean"] == np.mean(accuracies)
+
+
+def test_an_entry_selection_replaces_the_top_level_one(label_methods):
+    entry = {"name": "tiny_spy_1nn", "selection": ["target_cv"]}
+    config = _config(
+        methods=["tiny_spy_1nn", entry],
+        selection=["none", "oracle"],
+        target_labels={"per_class": [0, 3]},
+        seeds=[0],
+    )
+    cells = {(c.select, c.key["target_labels"]["per_class"]) for c in make_plan(config).cells}
+    # target_cv has nothing to choose on at per_class 0
+    assert cells == {("none", 0), ("oracle", 0), ("none", 3), ("oracle", 3), ("target_cv", 3)}

@@ -107,6 +107,19 @@ def test_choose_by_target_cv_takes_the_best_first_and_refits(rng):
         assert score == pytest.approx(again)
     assert result.best_estimator.n_estimators == result.best_params["n_estimators"]
     assert len(result.best_estimator.estimators_) == result.best_params["n_estimators"]
+    # refit=False: the same choice and scores, no refitted estimator
+    bare = choose_by_target_cv(
+        TrAdaBoost(random_state=0),
+        grid,
+        Xs,
+        ys,
+        X_target=Xt,
+        y_target=partial,
+        random_state=0,
+        refit=False,
+    )
+    assert bare.best_estimator is None
+    assert (bare.best_params, bare.scores) == (result.best_params, result.scores)
 
 
 def test_bad_inputs(rng):

@@ -13,6 +13,13 @@ The runner then fits the chosen configuration and reports its target accuracy.
   registered with ``uses_target_labels=True``. :func:`make_selector` turns a criterion
   of :mod:`transferkit.selection` into such a selector; ``methods_selection.py``
   registers one per name of :data:`SELECTOR_CRITERIA`.
+* ``"target_cv"``: chooses on the **labelled target budget** of a ``transferkit run``
+  config (``target_labels``), never on the target samples that are scored: 5-fold
+  stratified cross-validation over the labelled target samples
+  (:func:`transferkit.selection.choose_by_target_cv`), as
+  ``benchmarks/instance_amazon_tradaboost.py`` chooses its rounds. Such a selector is
+  registered with ``uses_labelled_target=True``; it receives ``problem.y_target``
+  holding the drawn labels and ``-1`` elsewhere, and is refused without a budget.
 """
 
 from __future__ import annotations
@@ -57,6 +64,8 @@ class SelectorInput:
     X, y : source features and labels.
     X_target : target features.
     y_target : target labels, or ``None`` (always ``None`` for label-free selectors).
+        A selector registered with ``uses_labelled_target`` gets the labelled target
+        budget instead: the drawn labels, ``-1`` for every other target sample.
     random_state : int or None
         Seed of this cell.
     sample_domain : ndarray of int or None
@@ -93,6 +102,8 @@ class SelectorSpec:
     fn: Callable[[SelectorInput], Any]
     uses_target_labels: bool
     description: str
+    #: chooses on the labelled target budget only (``-1`` elsewhere): not an upper bound
+    uses_labelled_target: bool = False
 
 
 def _discover_selectors() -> None:
@@ -113,6 +124,7 @@ def register_selector(
     *,
     uses_target_labels: bool = False,
     description: str = "",
+    uses_labelled_target: bool = False,
     replace: bool = False,
 ) -> SelectorSpec:
     """Register a hyper-parameter selector for ``transferkit bench --select NAME``.
@@ -130,6 +142,12 @@ def register_selector(
         upper bound, never as an unsupervised result.
     description : str
         One line for reports.
+    uses_labelled_target : bool
+        The selector chooses on the labelled target budget of the cell
+        (``target_labels`` of a ``transferkit run`` config): ``problem.y_target`` holds
+        the drawn labels and ``-1`` for the other target samples, none of which it may
+        use. Not an upper bound (the scored samples stay unseen); refused in configs
+        without a budget.
 
     Examples
     --------
@@ -142,7 +160,13 @@ def register_selector(
     """
     if not callable(fn):
         raise TypeError(f"selector {name!r} must be callable as fn(problem).")
-    spec = SelectorSpec(name, fn, bool(uses_target_labels), description)
+    if uses_target_labels and uses_labelled_target:
+        raise TransferKitInputError(
+            f"selector {name!r}: uses_target_labels (every target label, an upper bound) "
+            "and uses_labelled_target (the labelled budget only) exclude each other; "
+            "choose one."
+        )
+    spec = SelectorSpec(name, fn, bool(uses_target_labels), description, bool(uses_labelled_target))
     return SELECTORS.register(name, spec, replace=replace)
 
 
@@ -210,6 +234,87 @@ register_selector(
     _select_oracle,
     uses_target_labels=True,
     description="best candidate on the target labels: an UPPER BOUND, not a usable result",
+)
+
+
+#: Folds of the ``target_cv`` selection rule (``benchmarks/instance_amazon_tradaboost.py``).
+TARGET_CV_FOLDS = 5
+
+
+def _select_target_cv(problem: SelectorInput) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The candidate with the best accuracy on the labelled target samples, by CV.
+
+    A method that learns from target labels (``uses_target_labels``): 5-fold stratified
+    CV over the labelled target samples, each fold fitted on the source, the whole
+    target and the other folds' labels, scored on its own
+    (:func:`transferkit.selection.choose_by_target_cv` with ``random_state`` the
+    cell's seed; ties go to the earlier candidate). Any other method is fitted without
+    target labels (as the cell fits it), so every fold would fit the same model: its
+    CV accuracy is its accuracy on all the labelled target samples, one fit per
+    candidate.
+    """
+    from transferkit.selection.target_cv import UNLABELLED, choose_by_target_cv
+
+    y_budget = problem.y_target
+    labelled = None if y_budget is None else np.flatnonzero(y_budget != UNLABELLED)
+    if labelled is None or labelled.size == 0:
+        raise TransferKitInputError(
+            "selection target_cv chooses on the labelled target samples, and this cell has "
+            "none; give the config a labelled target budget (target_labels: {fraction: F} "
+            "or {per_class: K} with K > 0)."
+        )
+    candidates = [dict(c) for c in problem.candidates]
+    info: dict[str, Any] = {"n_labelled": int(labelled.size)}
+    if problem.method.uses_target_labels:
+        if problem.sample_domain is not None:
+            raise TransferKitInputError(
+                f"selection target_cv: {problem.method.name} learns from target labels and "
+                "is given several source domains; target CV refits it without "
+                "sample_domain. Use a single-source task or another selection rule."
+            )
+        classes, counts = np.unique(y_budget[labelled], return_counts=True)
+        if counts.min() < TARGET_CV_FOLDS:
+            rare = classes[int(np.argmin(counts))]
+            raise TransferKitInputError(
+                f"selection target_cv: {TARGET_CV_FOLDS}-fold CV needs at least "
+                f"{TARGET_CV_FOLDS} labelled target samples of every class, and the budget "
+                f"labels {int(counts.min())} of class {rare.item()!r}; give a larger "
+                f"budget (target_labels: per_class >= {TARGET_CV_FOLDS}, or a larger "
+                "fraction) or another selection rule."
+            )
+        result = choose_by_target_cv(
+            problem.build({}),
+            [{name: [value] for name, value in c.items()} for c in candidates],
+            problem.X,
+            problem.y,
+            X_target=problem.X_target,
+            y_target=y_budget,
+            n_splits=TARGET_CV_FOLDS,
+            random_state=problem.random_state,
+            refit=False,
+        )
+        scores = [float(score) for _, score in result.scores]
+        info.update(n_splits=TARGET_CV_FOLDS, target_cv_accuracy_of_candidates=scores)
+        return dict(result.best_params), info
+    scores = []
+    for params in candidates:
+        estimator = problem.build(params)
+        estimator.fit(problem.X, problem.y, **problem.fit_kwargs())
+        predicted = np.asarray(estimator.predict(problem.X_target[labelled]))
+        scores.append(float(np.mean(predicted == y_budget[labelled])))
+    best = int(np.argmax(scores))  # first maximum: ties go to the earlier candidate
+    info.update(labelled_target_accuracy_of_candidates=scores)
+    return candidates[best], info
+
+
+register_selector(
+    "target_cv",
+    _select_target_cv,
+    uses_labelled_target=True,
+    description=(
+        "5-fold CV on the labelled target budget (target_labels) only; needs a budget, "
+        "never sees the scored target samples"
+    ),
 )
 
 

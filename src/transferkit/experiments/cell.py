@@ -181,8 +181,10 @@ def run_cell(
     budget (all target features, no target labels), and accuracy and macro-F1 are
     measured on the held-out target samples only. ``{"per_class": 0}`` labels nothing:
     the cell is fitted as without a budget and scored on every target sample.
-    Selection is unchanged: label-free selectors see the target features, the oracle
-    every target label (an upper bound, as without a budget).
+    Label-free selectors see the target features, the oracle every target label (an
+    upper bound, as without a budget), and a selector registered with
+    ``uses_labelled_target`` (``target_cv``) the labelled budget only (``-1``
+    elsewhere); such a selector fails the cell when nothing is labelled.
     """
     from transferkit.bench._measure import measure
     from transferkit.bench.selection import (
@@ -200,14 +202,22 @@ def run_cell(
         domain_kwargs = {} if sample_domain is None else {"sample_domain": sample_domain}
         labels_kwargs: dict[str, Any] = {}
         scored = np.arange(len(yt))
+        y_partial = None
         if target_labels is not None:
             labelled, scored = draw_budget(yt, target_labels, seed)
             selection["target_labelled"] = len(labelled)
-            if method.uses_target_labels and len(labelled):
+            if len(labelled):
                 y_partial = np.full(len(yt), -1, dtype=np.asarray(yt).dtype)
                 y_partial[labelled] = yt[labelled]
-                labels_kwargs["y_target"] = y_partial
+                if method.uses_target_labels:
+                    labels_kwargs["y_target"] = y_partial
         selector = get_selector(select)
+        if selector.uses_labelled_target and y_partial is None:
+            raise TransferKitInputError(
+                f"selection {select!r} chooses on the labelled target samples, and this cell "
+                f"has none (target_labels={target_labels!r}); give a labelled target budget "
+                "({'fraction': F} or {'per_class': K} with K > 0) or a label-free rule."
+            )
         candidates = candidate_params(method)
         if select == "none" or candidates == [{}]:
             params: dict[str, Any] = {}
@@ -220,7 +230,14 @@ def run_cell(
                 X=Xs,
                 y=ys,
                 X_target=Xt,
-                y_target=yt if selector.uses_target_labels else None,
+                # every target label (oracle), the labelled budget (target_cv) or none
+                y_target=(
+                    yt
+                    if selector.uses_target_labels
+                    else y_partial
+                    if selector.uses_labelled_target
+                    else None
+                ),
                 sample_domain=sample_domain,
                 random_state=seed,
             )

@@ -215,6 +215,20 @@ def _check_seeds(value: int | list[int]) -> int | list[int]:
     return value
 
 
+def _check_selectors(value: list[str]) -> list[str]:
+    """Registered selection rules, duplicates dropped (order kept)."""
+    from transferkit.bench.selection import get_selector
+
+    if not value:
+        raise ValueError("selection is empty; use none for the defaults")
+    for name in value:
+        try:
+            get_selector(name)
+        except TransferKitInputError as exc:
+            raise _unknown(exc) from None
+    return list(dict.fromkeys(value))
+
+
 def _seed_values(value: int | list[int]) -> list[int]:
     """The seeds of a ``seeds`` value: a count N (seeds 0 .. N-1) or a list."""
     return list(range(value)) if isinstance(value, int) else list(value)
@@ -242,8 +256,9 @@ class MethodEntry(_Strict):
     ``sweep`` values each make their own cells (a sensitivity study). Parameter names
     are the estimator's ``set_params`` names (``transfer__lambda_``). ``suites`` and
     ``seeds`` narrow one entry when a study is not a full product (a method run on some
-    suites only, one seed for a method that ignores its seed); the same method may
-    appear in several entries.
+    suites only, one seed for a method that ignores its seed), and ``selection`` gives
+    it its own selection rules (e.g. ``target_cv`` for the one entry with a grid); the
+    same method may appear in several entries.
     """
 
     name: str = Field(description="a registered method, or NAME+guard")
@@ -263,6 +278,9 @@ class MethodEntry(_Strict):
     )
     seeds: int | list[Seeds] | None = Field(
         None, description="this entry's seeds, a count or a list (default: the top-level seeds)"
+    )
+    selection: list[str] | None = Field(
+        None, description="this entry's selection rules (default: the top-level selection)"
     )
 
     @model_validator(mode="before")
@@ -311,6 +329,16 @@ class MethodEntry(_Strict):
     @classmethod
     def _seed_range(cls, value: int | list[int] | None) -> int | list[int] | None:
         return None if value is None else _check_seeds(value)
+
+    @field_validator("selection", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("selection")
+    @classmethod
+    def _known_selectors(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _check_selectors(value)
 
     @property
     def seed_list(self) -> list[int] | None:
@@ -478,16 +506,7 @@ class ExperimentConfig(_Strict):
     @field_validator("selection")
     @classmethod
     def _known_selectors(cls, value: list[str]) -> list[str]:
-        from transferkit.bench.selection import get_selector
-
-        if not value:
-            raise ValueError("selection is empty; use none for the defaults")
-        for name in value:
-            try:
-                get_selector(name)
-            except TransferKitInputError as exc:
-                raise _unknown(exc) from None
-        return list(dict.fromkeys(value))
+        return _check_selectors(value)
 
     @field_validator("seeds")
     @classmethod
@@ -501,13 +520,33 @@ class ExperimentConfig(_Strict):
 
     @model_validator(mode="after")
     def _grid_needs_selection(self) -> ExperimentConfig:
-        if self.selection == ["none"]:
-            for i, method in enumerate(self.methods):
-                if method.grid is not None:
+        for i, method in enumerate(self.methods):
+            if method.grid is not None and (method.selection or self.selection) == ["none"]:
+                raise ValueError(
+                    f"methods[{i}] ({method.name}) has a grid but selection is none, so "
+                    "it would never be used; choose a selection rule (e.g. iwcv or "
+                    "oracle), or use sweep to run every value as its own cell"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _labelled_selection_needs_budget(self) -> ExperimentConfig:
+        from transferkit.bench.selection import get_selector
+
+        budget = self.target_labels
+        labels = budget is not None and any(b.get("per_class") != 0 for b in budget.budgets)
+        places = [("selection", self.selection)] + [
+            (f"methods[{i}].selection", m.selection) for i, m in enumerate(self.methods)
+        ]
+        for key, rules in places:
+            for name in rules or ():
+                if get_selector(name).uses_labelled_target and not labels:
+                    have = "per_class: 0 only" if budget is not None else "none"
                     raise ValueError(
-                        f"methods[{i}] ({method.name}) has a grid but selection is none, so "
-                        "it would never be used; choose a selection rule (e.g. iwcv or "
-                        "oracle), or use sweep to run every value as its own cell"
+                        f"{key}: {name} chooses on the labelled target samples, and the "
+                        f"config's target_labels gives {have}; add a labelled budget "
+                        "(target_labels: {fraction: F} or {per_class: K} with K > 0) or "
+                        "choose a label-free rule (none, iwcv, dev, ...)"
                     )
         return self
 

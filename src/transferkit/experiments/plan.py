@@ -33,8 +33,8 @@ def _canonical(value: Any) -> str:
 class MethodSetting:
     """One method entry at one sweep point: the spec to run and its fixed parameters.
 
-    ``suites`` (``None``: all) and ``seeds`` (``None``: the experiment's) are the
-    entry's own restrictions.
+    ``suites`` (``None``: all), ``seeds`` and ``selection`` (``None``: the
+    experiment's) are the entry's own restrictions.
     """
 
     name: str
@@ -43,6 +43,7 @@ class MethodSetting:
     grid: dict[str, list[Any]] | None = None
     suites: tuple[str, ...] | None = None
     seeds: tuple[int, ...] | None = None
+    selection: tuple[str, ...] | None = None
 
     def runs_on(self, suite: str | None) -> bool:
         """Whether this setting runs on a task of ``suite`` (``None``: files, folders, NILM).
@@ -174,6 +175,7 @@ def _settings(config: ExperimentConfig) -> list[MethodSetting]:
                     grid=entry.grid,
                     suites=None if entry.suites is None else tuple(entry.suites),
                     seeds=None if entry.seed_list is None else tuple(entry.seed_list),
+                    selection=None if entry.selection is None else tuple(entry.selection),
                 )
             )
     return out
@@ -221,6 +223,18 @@ def _needs_labels(spec: Any) -> bool:
     return spec.uses_target_labels and not getattr(spec, "target_labels_optional", False)
 
 
+def _selection(config: ExperimentConfig, setting: MethodSetting) -> list[str]:
+    """The selection rules of ``setting``: its entry's, else the experiment's."""
+    return list(setting.selection) if setting.selection is not None else config.selection
+
+
+def _sees_budget(select: str) -> bool:
+    """Whether the selection rule passes the labelled target budget to the candidates."""
+    from transferkit.bench.selection import get_selector
+
+    return select != "none" and get_selector(select).uses_labelled_target
+
+
 def _check_target_labels(config: ExperimentConfig, settings: list[MethodSetting]) -> None:
     """Refuse a method that learns from target labels where it would get none.
 
@@ -232,7 +246,7 @@ def _check_target_labels(config: ExperimentConfig, settings: list[MethodSetting]
         if not setting.spec.uses_target_labels:
             continue
         if not _needs_labels(setting.spec):
-            if setting.spec.param_grid and "oracle" in config.selection:
+            if setting.spec.param_grid and "oracle" in _selection(config, setting):
                 raise TransferKitInputError(
                     f"method {setting.name!r} (methods entry {index}) learns from labelled "
                     "target samples, which the oracle does not give its candidates; use a "
@@ -254,12 +268,15 @@ def _check_target_labels(config: ExperimentConfig, settings: list[MethodSetting]
                 "to the `transferkit run` config, e.g. target_labels: {fraction: 0.05} or "
                 "{per_class: 5} (`transferkit bench` has none), or remove the method."
             )
-        if setting.spec.param_grid and config.selection != ["none"]:
+        blind = [s for s in _selection(config, setting) if s != "none" and not _sees_budget(s)]
+        if setting.spec.param_grid and blind:
+            rule = blind[0]
             raise TransferKitInputError(
                 f"method {setting.name!r} (methods entry {index}) learns from labelled "
-                "target samples, which the selection rules do not pass to its candidates; "
-                "leave out its grid (use sweep to run every value as its own cell) or use "
-                "selection: none."
+                f"target samples, which selection {rule!r} does not pass to its candidates; "
+                "choose among them with selection: target_cv (CV on the labelled target "
+                "samples), leave out its grid (use sweep to run every value as its own "
+                "cell) or use selection: none."
             )
 
 
@@ -276,7 +293,9 @@ def make_plan(config: ExperimentConfig) -> Plan:
     setting, labelled target budget, selection rule and seed; duplicates (same key) are
     dropped. A method that learns from target labels has no cell at ``per_class: 0``
     (it would have no label to learn from), unless it is registered with
-    ``target_labels_optional`` (then it is fitted without labels there).
+    ``target_labels_optional`` (then it is fitted without labels there); a selection
+    rule that chooses on the labelled target samples (``target_cv``) has none either.
+    A methods entry's own ``selection`` replaces the experiment's for its cells.
     """
     tasks = resolve_data(config)
     settings = _settings(config)
@@ -301,7 +320,7 @@ def make_plan(config: ExperimentConfig) -> Plan:
                 f"remove it from methods (methods entry {index})."
             )
     n_cells = len(_budgets(config)) * sum(
-        len(setting.seeds or config.seed_list) * len(config.selection)
+        len(setting.seeds or config.seed_list) * len(_selection(config, setting))
         for source in tasks
         for setting in settings
         if setting.runs_on(source.suite)
@@ -321,7 +340,9 @@ def make_plan(config: ExperimentConfig) -> Plan:
             for budget in budgets:
                 if _needs_labels(setting.spec) and _labels_nothing(budget):
                     continue  # per_class: 0 gives a label learner nothing to learn from
-                for select in config.selection:
+                for select in _selection(config, setting):
+                    if _sees_budget(select) and _labels_nothing(budget):
+                        continue  # target_cv has no labelled sample at per_class: 0
                     for seed in setting.seeds or config.seed_list:
                         cell = Cell(source, setting, select, seed, config.memory, budget)
                         if cell.cell_id not in seen:

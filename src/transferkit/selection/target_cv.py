@@ -130,8 +130,9 @@ class TargetCVResult:
         The chosen parameters (first of the best, in grid order).
     scores : list[tuple[dict, float]]
         Every candidate with its target-CV accuracy, in grid order.
-    best_estimator : estimator
-        A clone with ``best_params`` refitted on all the data.
+    best_estimator : estimator or None
+        A clone with ``best_params`` refitted on all the data (``None`` with
+        ``refit=False``).
     """
 
     best_params: dict[str, Any]
@@ -149,11 +150,15 @@ def choose_by_target_cv(
     y_target: Any,
     n_splits: int = 5,
     random_state: Any = None,
+    refit: bool = True,
 ) -> TargetCVResult:
     """Pick the parameters with the best :func:`target_cv_accuracy`, then refit.
 
     Ties go to the candidate listed first, so list simpler settings first (e.g. fewer
-    boosting rounds). The same folds are used for every candidate.
+    boosting rounds). The same folds are used for every candidate. With
+    ``refit=False`` the chosen candidate is not refitted (``best_estimator`` is
+    ``None``), for a caller that fits it itself (the ``target_cv`` selection rule of
+    ``transferkit run``).
 
     Examples
     --------
@@ -190,6 +195,8 @@ def choose_by_target_cv(
         scores.append((params, acc))
     best = int(np.argmax([s for _, s in scores]))
     best_params = scores[best][0]
-    refit = clone(estimator).set_params(**best_params)
-    refit.fit(X, y, X_target=X_target, y_target=y_target)
-    return TargetCVResult(best_params=best_params, scores=scores, best_estimator=refit)
+    if not refit:
+        return TargetCVResult(best_params=best_params, scores=scores, best_estimator=None)
+    model = clone(estimator).set_params(**best_params)
+    model.fit(X, y, X_target=X_target, y_target=y_target)
+    return TargetCVResult(best_params=best_params, scores=scores, best_estimator=model)
