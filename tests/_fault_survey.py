@@ -459,6 +459,21 @@ CALL_CASES: list[tuple[str, str, Callable[[], object]]] = [
         lambda: _view_windows(90, 90),
     ),
     (
+        "`transferkit.finetune.cache.pretrain_key`",
+        "`X` a NumPy array (not image tensors)",
+        lambda: _pretrain_key(np.zeros((4, 1, 2, 2)), np.zeros(4)),
+    ),
+    (
+        "`transferkit.finetune.cache.pretrain_key`",
+        "one label too few",
+        lambda: _pretrain_key("tensor", np.zeros(3)),
+    ),
+    (
+        "`transferkit.finetune.cache.pretrain_key`",
+        "`settings` a list",
+        lambda: _pretrain_key("tensor", np.zeros(4), settings=[1]),
+    ),
+    (
         "`FederatedFineTune.predict`",
         "before `fit`",
         lambda: _fed().predict(np.zeros((2, 64)), client=0),
@@ -501,6 +516,15 @@ def _register_deep_method(settings):
     from transferkit.bench.deep_entries import register_deep_method
 
     register_deep_method("survey_deep", "DANN", settings=settings, description="x")
+
+
+def _pretrain_key(X, y, settings=None):
+    import torch
+
+    from transferkit.finetune.cache import pretrain_key
+
+    X = torch.zeros(4, 1, 2, 2) if isinstance(X, str) else X
+    pretrain_key(X, y, {} if settings is None else settings)
 
 
 def _view_windows(source, target):

@@ -8,7 +8,10 @@
 * :mod:`~transferkit.finetune.regularizers` — L2-SP, BSS;
 * :mod:`~transferkit.finetune.trainer` — fine-tuning on the shared engine
   (:mod:`transferkit.engine`: early stopping, checkpoints, exact resume);
-* :class:`FineTuneClassifier` — the ``fit(X, y, X_target=..., y_target=...)`` face.
+* :class:`FineTuneClassifier` — the ``fit(X, y, X_target=..., y_target=...)`` face;
+* :class:`FewShotFineTune` — source pre-training (cached in the process, see
+  :mod:`~transferkit.finetune.cache`) and fine-tuning on a few labelled target images with
+  a fixed step budget: the ``finetune_*`` benchmark methods.
 
 Needs the ``torch`` extra: ``pip install "transferkit[torch]"``.
 """
@@ -26,12 +29,14 @@ from transferkit.finetune.backbones import (
     save_checkpoint,
     state_dict_sha256,
 )
+from transferkit.finetune.cache import clear_pretrain_cache, pretrain_cache_info
 from transferkit.finetune.estimator import FineTuneClassifier
 from transferkit.finetune.extract import (
     FeatureCacheWarning,
     PretrainedFeatures,
     extract_features,
 )
+from transferkit.finetune.fewshot import FewShotFineTune
 from transferkit.finetune.policies import (
     DiscriminativeLR,
     FineTunePolicy,
@@ -50,6 +55,7 @@ __all__ = [
     "Backbone",
     "DiscriminativeLR",
     "FeatureCacheWarning",
+    "FewShotFineTune",
     "FineTuneClassifier",
     "FineTuneStep",
     "FineTunePolicy",
@@ -65,11 +71,13 @@ __all__ = [
     "TransferNet",
     "UnknownBackboneError",
     "available_backbones",
+    "clear_pretrain_cache",
     "efficientnet_lite0",
     "extract_features",
     "load_backbone",
     "load_checkpoint",
     "make_policy",
+    "pretrain_cache_info",
     "predict_logits",
     "register_backbone",
     "save_checkpoint",
