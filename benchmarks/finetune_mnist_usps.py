@@ -3,10 +3,13 @@
 Protocol (3 seeds; everything below is measured by this script):
 
 * data: the JDA MNIST/USPS files (2000 MNIST, 1800 USPS, 16x16 grey, pixels in [0, 1],
-  ``preprocessing="none"``) through ``transferkit.datasets.load_domain``;
+  ``preprocessing="none"``) through ``transferkit.datasets.load_domain`` (the M->U task
+  of the ``digits_pixels`` suite);
 * backbone: ``small_cnn`` (3 conv-BN-ReLU stages, 16/32/64 channels), pre-trained on all
   of MNIST (Adam 1e-3, batch 64, 10 epochs, +-1 px random shifts);
-* target: for each seed, ``k`` labelled USPS images per class are drawn; the other USPS
+* target: for each seed, ``k`` labelled USPS images per class are drawn with
+  ``transferkit.experiments.draw_labelled_per_class(y_usps, k, seed)`` (the draw of
+  ``target_labels: {per_class: k}`` in a ``transferkit run`` config); the other USPS
   images are the test set. Fine-tuning: new head, Adam 1e-3, batch 32, fixed budget of
   ``max(8, ceil(120 / batches per epoch))`` epochs (no early stopping: with 1 label per
   class there is nothing to validate on), +-1 px shifts;
@@ -14,13 +17,22 @@ Protocol (3 seeds; everything below is measured by this script):
   gradual unfreezing (one more stage every quarter of the epochs); against the same CNN
   trained from scratch on the same labels with the same budget, and the source model
   applied unchanged ("source only", no target labels);
-* regularisers (few-label regime k = 1, 5, 10): plain full fine-tuning vs L2-SP
-  (alpha=0.1, beta=0.01, no weight decay) vs BSS (eta=0.001, k=1).
+* regularisers: plain full fine-tuning vs L2-SP (alpha=0.1, beta=0.01, no weight decay)
+  vs BSS (eta=0.001, k=1).
 
-``--quick`` (seconds, writes nothing): 1 seed, k = 1, pre-training for 1 epoch on the first
-640 MNIST digits and fine-tuning for 1 epoch, every policy and regulariser.
+Every row is a registered benchmark method (``transferkit.bench.get_method``:
+``finetune_source_only``, ``finetune_scratch``, ``finetune_linear_probe``,
+``finetune_last_k``, ``finetune_full``, ``finetune_discriminative``, ``finetune_gradual``,
+``finetune_l2sp``, ``finetune_bss``; a ``transferkit.finetune.FewShotFineTune`` each),
+fitted on MNIST, all USPS images and the drawn labels, and scored on the USPS images not
+drawn, exactly as a cell of ``benchmarks/configs/finetune_mnist_usps.yaml`` is: the config
+reproduces these numbers. The rows of one seed share the pre-trained network (the
+estimator's in-process cache), so a seed pre-trains once.
 
-Run: ``python benchmarks/finetune_mnist_usps.py`` (about 10 CPU-minutes), or one process
+``--quick`` (seconds, writes nothing): 1 seed, k = 1, pre-training for 1 epoch on every
+third MNIST digit and fine-tuning for 1 epoch, every policy and regulariser.
+
+Run: ``python benchmarks/finetune_mnist_usps.py`` (about 5 CPU-minutes), or one process
 per seed and shot count (``--seed-list 0 --shots-list 5``, ...), then ``--report-only`` to
 aggregate the stored runs (``benchmarks/results/finetune_mnist_usps_runs/seed*_k*.json``).
 Writes ``benchmarks/results/finetune_mnist_usps.{md,json,png}`` and
@@ -30,9 +42,7 @@ Writes ``benchmarks/results/finetune_mnist_usps.{md,json,png}`` and
 from __future__ import annotations
 
 import argparse
-import copy
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -43,63 +53,40 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import RESULTS, environment, mean_std, write_json, write_markdown
-from transferkit import seed_everything
+from transferkit.bench import get_method
 from transferkit.datasets import load_domain
-from transferkit.finetune import (
-    BSS,
-    L2SP,
-    DiscriminativeLR,
-    GradualUnfreezing,
-    LastKStages,
-    SmallCNN,
-    TransferNet,
-    predict_logits,
-    train_net,
-)
-from transferkit.finetune.transforms import as_images
+from transferkit.experiments import draw_labelled_per_class
 
-WIDTHS = (16, 32, 64)  # small enough for a shared CPU
 SHOTS = (1, 5, 10, 50)
-REG_SHOTS = (1, 5, 10)
+REG_SHOTS = SHOTS
 POLICIES = ("linear_probe", "last_k", "full", "discriminative", "gradual")
+#: table row -> registered benchmark method
+ROWS = {
+    "source_only": "finetune_source_only",
+    "scratch": "finetune_scratch",
+    **{policy: f"finetune_{policy}" for policy in POLICIES},
+}
+REG_ROWS = {"full+L2-SP": "finetune_l2sp", "full+BSS": "finetune_bss"}
+QUICK = {"pretrain_epochs": 1, "epochs": 1, "min_steps": 0}
 
 
-def few_shot_split(y: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    lab = np.concatenate(
-        [rng.choice(np.flatnonzero(y == c), k, replace=False) for c in np.unique(y)]
-    )
-    test = np.setdiff1d(np.arange(y.size), lab)
-    return np.sort(lab), test
-
-
-def accuracy(net: torch.nn.Module, X: torch.Tensor, y: np.ndarray) -> float:
-    return float((predict_logits(net, X).argmax(1).numpy() == y).mean())
-
-
-def budget_epochs(n: int, batch: int = 32, steps: int = 120) -> int:
-    return max(8, math.ceil(steps / math.ceil(n / batch)))
-
-
-def make_policy(name: str, epochs: int):
-    if name == "last_k":
-        return LastKStages(1)
-    if name == "discriminative":
-        return DiscriminativeLR(0.3)
-    if name == "gradual":
-        return GradualUnfreezing(epochs_per_stage=max(1, epochs // 4))
-    return name
+def held_out_accuracy(name, seed, Xs, ys, Xt, y_few, yt, held_out, quick=False):
+    """Fit the registered method ``name`` as a cell does; accuracy on the held-out target."""
+    spec = get_method(name)
+    est = spec.build(seed, QUICK if quick else None)
+    est.fit(Xs, ys, X_target=Xt, y_target=y_few if spec.uses_target_labels else None)
+    predicted = np.asarray(est.predict(Xt))
+    return float(np.mean(predicted[held_out] == yt[held_out])), est.epochs_
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--pretrain-epochs", type=int, default=10)
     ap.add_argument("--shots-list", type=int, nargs="+", help="run only these k (with --seed-list)")
     ap.add_argument(
         "--quick",
         action="store_true",
-        help="1 seed, k = 1, 640 MNIST digits, 1 epoch each (seconds; writes nothing)",
+        help="1 seed, k = 1, every third MNIST digit, 1 epoch each (seconds; writes nothing)",
     )
     ap.add_argument(
         "--seed-list",
@@ -122,87 +109,31 @@ def main(argv: list[str] | None = None) -> None:
 
     Xs, ys = load_domain("mnist_usps", "mnist", preprocessing="none")
     if args.quick:
-        Xs, ys, args.pretrain_epochs = Xs[:640], ys[:640], 1
+        Xs, ys = Xs[::3], ys[::3]  # every class (the files are sorted by class)
     Xt, yt = load_domain("mnist_usps", "usps", preprocessing="none")
-    Is, It = as_images(Xs, (1, 16, 16)), as_images(Xt, (1, 16, 16))
     rows: list[dict] = []
     reg_rows: list[dict] = []
     t0 = time.perf_counter()
     for seed in seeds:
         t_seed = time.perf_counter()
-        seed_everything(seed)
-        src = TransferNet(SmallCNN(in_channels=1, widths=WIDTHS), n_classes=10)
-        train_net(
-            src,
-            Is,
-            ys,
-            epochs=args.pretrain_epochs,
-            batch_size=64,
-            augment_shift=1,
-            random_state=seed,
-            verbose=False,
-            desc="pretrain",
-        )
-        src_only = accuracy(src, It, yt)
-        print(
-            f"seed {seed}: source-only USPS accuracy {src_only:.3f} "
-            f"({time.perf_counter() - t0:.0f}s)",
-            flush=True,
-        )
         for k in shots:
-            lab, test = few_shot_split(yt, k, seed)
-            Xl, yl, Xte, yte = It[lab], yt[lab], It[test], yt[test]
-            epochs = 1 if args.quick else budget_epochs(lab.size)
-            rows.append(
-                dict(seed=seed, shots=k, method="source_only", accuracy=src_only_on(src, Xte, yte))
-            )
-
-            def run(
-                name,
-                net,
-                policy="full",
-                reg=None,
-                *,
-                seed=seed,
-                data=(Xl, yl, Xte, yte),
-                epochs=epochs,
-            ):
-                Xl, yl, Xte, yte = data
-                net.reset_head(generator=torch.Generator().manual_seed(seed + 1))
-                seed_everything(seed)
-                train_net(
-                    net,
-                    Xl,
-                    yl,
-                    policy=policy,
-                    regularizer=reg,
-                    epochs=epochs,
-                    lr=1e-3,
-                    batch_size=32,
-                    augment_shift=1,
-                    random_state=seed,
-                    verbose=False,
-                    desc=name,
+            labelled, held_out = draw_labelled_per_class(yt, k, seed)
+            y_few = np.full_like(yt, -1)
+            y_few[labelled] = yt[labelled]
+            todo = {**ROWS, **(REG_ROWS if k in reg_shots else {})}
+            epochs = 0
+            for row, name in todo.items():
+                acc, fitted_epochs = held_out_accuracy(
+                    name, seed, Xs, ys, Xt, y_few, yt, held_out, args.quick
                 )
-                return accuracy(net, Xte, yte)
-
-            seed_everything(1000 + seed)
-            scratch = TransferNet(SmallCNN(in_channels=1, widths=WIDTHS), n_classes=10)
-            rows.append(
-                dict(seed=seed, shots=k, method="scratch", accuracy=run("scratch", scratch))
-            )
-            for pol in POLICIES:
-                acc = run(pol, copy.deepcopy(src), make_policy(pol, epochs))
-                rows.append(dict(seed=seed, shots=k, method=pol, accuracy=acc))
-                if pol == "full" and k in reg_shots:
-                    reg_rows.append(dict(seed=seed, shots=k, method="full", accuracy=acc))
-            if k in reg_shots:
-                for name, reg in (("full+L2-SP", L2SP(0.1, 0.01)), ("full+BSS", BSS(0.001, 1))):
-                    acc = run(name, copy.deepcopy(src), "full", reg)
-                    reg_rows.append(dict(seed=seed, shots=k, method=name, accuracy=acc))
-            done = [r for r in rows if r["seed"] == seed and r["shots"] == k]
+                epochs = max(epochs, fitted_epochs)
+                record = dict(seed=seed, shots=k, method=row, accuracy=acc)
+                (reg_rows if row in REG_ROWS else rows).append(record)
+                if row == "full" and k in reg_shots:
+                    reg_rows.append(dict(record))
+            done = [r for r in rows + reg_rows if r["seed"] == seed and r["shots"] == k]
             print(
-                f"  k={k:>2} epochs={epochs:>3} "
+                f"seed {seed} k={k:>2} epochs={epochs:>3} "
                 + " ".join(f"{r['method']}={r['accuracy']:.3f}" for r in done)
                 + f" ({time.perf_counter() - t0:.0f}s)",
                 flush=True,
@@ -252,10 +183,6 @@ def report_stored(seeds, args) -> None:
     report(rows, reg_rows, done_seeds, SHOTS, REG_SHOTS, elapsed, args)
 
 
-def src_only_on(net, X, y) -> float:
-    return accuracy(net, X, y)
-
-
 def _table(rows, methods, shots) -> tuple[str, dict]:
     summary: dict = {}
     lines = [
@@ -291,7 +218,11 @@ summed wall-clock time of the runs on a heavily shared CPU, {env["threads"]} thr
 process; torch {env["torch"]}, {env["date_utc"]} UTC).
 USPS test accuracy (%) on the USPS images that were not labelled, mean ± std over seeds.
 Protocol: see the script's docstring (small CNN pre-trained on 2000 MNIST digits; new
-head; k labelled USPS digits per class; fixed step budget; no target-label model selection).
+head; k labelled USPS digits per class drawn with
+`transferkit.experiments.draw_labelled_per_class`; fixed step budget; no target-label
+model selection). Every row is a registered method (`finetune_<row>`); each per-seed
+cell (`finetune_mnist_usps_runs/seed*_k*.json`) is what
+`transferkit run benchmarks/configs/finetune_mnist_usps.yaml` gives.
 
 {table}
 
@@ -327,7 +258,7 @@ Transfer gain of full fine-tuning over scratch (accuracy points): """
         )
         write_markdown(
             "finetune_regularizers",
-            f"""# L2-SP and BSS vs plain fine-tuning (few labels, MNIST -> USPS)
+            f"""# L2-SP and BSS vs plain fine-tuning (MNIST -> USPS)
 
 Produced by `benchmarks/finetune_mnist_usps.py` (seeds {seeds}, same pre-trained
 networks, splits and budget as the policy table). Full fine-tuning with Adam 1e-3; L2-SP

@@ -446,3 +446,24 @@ def test_nilm_cross_country_config_reproduces_the_committed_cells(tmp_path, data
             ), (k, row, "oracle")
             assert run["oracle"]["params"] == str({param: values[sweep.index(best)]})
             assert run["label_free"] == str(cell["chosen_params"]), (k, row)
+
+
+def test_finetune_mnist_usps_config_reproduces_the_committed_cells(tmp_path, data_home):
+    """Seed 0, one labelled USPS image per class: the source-only CNN, scratch training and
+    discriminative fine-tuning (the last two share one pre-training through the
+    estimator's cache) give the script's per-seed accuracies to the last digit."""
+    base = load_config(CONFIGS / "finetune_mnist_usps.yaml").to_jsonable()
+    assert base["target_labels"]["per_class"] == [1, 5, 10, 50]
+    rows = ("source_only", "scratch", "discriminative")
+    config = {
+        **base,
+        "methods": [m for m in base["methods"] if m["name"] in {f"finetune_{r}" for r in rows}],
+        "seeds": [0],
+        "target_labels": {"per_class": [1]},
+    }
+    summary = run_experiment(parse_config(config), output_dir=tmp_path, verbose=False)
+    assert summary.n_cells == 3 and summary.n_failed == 0, summary.failed
+    committed = json.loads((RESULTS / "finetune_mnist_usps_runs" / "seed0_k1.json").read_text())
+    script = {r["method"]: r["accuracy"] for r in committed["rows"]}
+    for row in rows:
+        assert _accuracy(summary, "M->U", f"finetune_{row}") == 100 * script[row], row
