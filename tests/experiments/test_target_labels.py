@@ -138,8 +138,41 @@ def test_a_method_that_learns_from_target_labels_needs_a_budget(label_methods):
     with pytest.raises(TransferKitInputError, match=r"target_labels: \{fraction: 0.05\}"):
         make_plan(_config(target_labels=None))
     grid = {"name": "tiny_target_1nn", "grid": {"estimator__n_neighbors": [1, 3]}}
-    with pytest.raises(TransferKitInputError, match="selection 'oracle' does not pass"):
-        make_plan(_config(methods=[grid], selection=["oracle"]))
+    with pytest.raises(TransferKitInputError, match="selection 'entropy' does not pass"):
+        make_plan(_config(methods=[grid], selection=["entropy"]))
+
+
+def test_the_oracle_fits_candidates_with_the_budget_and_scores_the_held_out(
+    tmp_path, label_methods, tiny_loader
+):
+    """Under a budget the oracle bounds the cell it chooses for: each candidate is fitted
+    with the labelled target samples (as the cell fits the method) and scored on the
+    samples the cell is scored on."""
+    grid = {"name": "tiny_target_1nn", "grid": {"estimator__n_neighbors": [1, 3, 5]}}
+    config = _config(methods=[grid], selection=["oracle"], seeds=[0, 3])
+    summary = run_experiment(config, output_dir=tmp_path, verbose=False)
+    assert summary.n_failed == 0, summary.failed
+    _, _, Xt, yt = tiny_loader(Task("0->1", "0", "1"))
+    best = []
+    for seed in (0, 3):
+        lab, test = train_test_split(np.arange(30), train_size=0.2, stratify=yt, random_state=seed)
+        scores = [
+            100
+            * np.mean(
+                KNeighborsClassifier(n_neighbors=k).fit(Xt[lab], yt[lab]).predict(Xt[test])
+                == yt[test]
+            )
+            for k in (1, 3, 5)
+        ]
+        best.append(max(scores))
+    row = _accuracy(summary, "tiny_target_1nn", "oracle")
+    assert row["accuracy_mean"] == pytest.approx(np.mean(best), abs=1e-12)
+    files = [json.loads(p.read_text()) for p in (tmp_path / "cells").rglob("*.json")]
+    cells = [cell for data in files for cell in data["cells"]]
+    assert len(cells) == 2
+    scores = [c["selection"]["info"]["target_accuracy_of_candidates"] for c in cells]
+    # candidates scored on the held-out samples only (24 of 30): multiples of 1/24
+    assert all(abs(s * 24 - round(s * 24)) < 1e-9 for row in scores for s in row)
 
 
 @pytest.mark.parametrize(

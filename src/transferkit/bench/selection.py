@@ -71,6 +71,13 @@ class SelectorInput:
     sample_domain : ndarray of int or None
         Source id of every row of ``X`` when the task has several source domains
         (skada's convention); pass it on as ``fit(..., sample_domain=...)``.
+    fit_y_target : ndarray or None
+        Under a labelled target budget, the labels the cell fits a method that learns
+        from target labels with (``-1`` for the samples not labelled), so that a
+        selector fitting candidates fits them as the cell does; ``None`` otherwise.
+    scored : ndarray of int or None
+        Under a labelled target budget, the target samples the cell is scored on (the
+        ones not labelled); ``None``: every target sample.
     """
 
     method: MethodSpec
@@ -81,6 +88,8 @@ class SelectorInput:
     y_target: np.ndarray | None
     random_state: int | None
     sample_domain: np.ndarray | None = None
+    fit_y_target: np.ndarray | None = None
+    scored: np.ndarray | None = None
 
     def fit_kwargs(self) -> dict[str, Any]:
         """``X_target`` and, for several sources, ``sample_domain``: what ``fit`` needs."""
@@ -219,11 +228,19 @@ def _select_none(problem: SelectorInput) -> dict[str, Any]:
 def _select_oracle(problem: SelectorInput) -> tuple[dict[str, Any], dict[str, Any]]:
     if problem.y_target is None:  # pragma: no cover - guarded by the runner
         raise TransferKitInputError("the oracle selector needs the target labels.")
+    # Each candidate is fitted as the cell fits the method (with the labelled target
+    # budget when the method learns from target labels) and scored where the cell is
+    # scored (the samples not labelled), so the oracle bounds the cell it chooses for.
+    kwargs = problem.fit_kwargs()
+    if problem.fit_y_target is not None:
+        kwargs["y_target"] = problem.fit_y_target
+    scored = np.arange(len(problem.y_target)) if problem.scored is None else problem.scored
     scores = []
     for params in problem.candidates:
         estimator = problem.build(params)
-        estimator.fit(problem.X, problem.y, **problem.fit_kwargs())
-        scores.append(float(np.mean(estimator.predict(problem.X_target) == problem.y_target)))
+        estimator.fit(problem.X, problem.y, **kwargs)
+        predicted = np.asarray(estimator.predict(problem.X_target))
+        scores.append(float(np.mean(predicted[scored] == problem.y_target[scored])))
     best = int(np.argmax(scores))  # first maximum: ties go to the earlier (default) candidate
     return problem.candidates[best], {"target_accuracy_of_candidates": scores}
 

@@ -181,8 +181,10 @@ def run_cell(
     budget (all target features, no target labels), and accuracy and macro-F1 are
     measured on the held-out target samples only. ``{"per_class": 0}`` labels nothing:
     the cell is fitted as without a budget and scored on every target sample.
-    Label-free selectors see the target features, the oracle every target label (an
-    upper bound, as without a budget), and a selector registered with
+    Label-free selectors see the target features; the oracle fits every candidate as
+    the cell fits the method (with the labelled budget when the method learns from
+    target labels) and scores it on the held-out samples the cell is scored on (an
+    upper bound, as without a budget); and a selector registered with
     ``uses_labelled_target`` (``target_cv``) the labelled budget only (``-1``
     elsewhere); such a selector fails the cell when nothing is labelled.
     """
@@ -240,6 +242,8 @@ def run_cell(
                 ),
                 sample_domain=sample_domain,
                 random_state=seed,
+                fit_y_target=labels_kwargs.get("y_target"),
+                scored=None if target_labels is None else scored,
             )
             t0 = time.perf_counter()
             params, info = run_selector(selector, problem)

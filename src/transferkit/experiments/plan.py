@@ -232,6 +232,17 @@ def _sees_budget(select: str) -> bool:
     """Whether the selection rule passes the labelled target budget to the candidates."""
     from transferkit.bench.selection import get_selector
 
+    if select == "none":
+        return False
+    spec = get_selector(select)
+    # the oracle fits each candidate as the cell does (with the labelled budget)
+    return spec.uses_labelled_target or select == "oracle"
+
+
+def _chooses_on_budget(select: str) -> bool:
+    """Whether the selection rule chooses on the labelled budget alone (target_cv)."""
+    from transferkit.bench.selection import get_selector
+
     return select != "none" and get_selector(select).uses_labelled_target
 
 
@@ -239,20 +250,14 @@ def _check_target_labels(config: ExperimentConfig, settings: list[MethodSetting]
     """Refuse a method that learns from target labels where it would get none.
 
     A method registered with ``target_labels_optional`` runs without labels too, and a
-    label-free rule may choose among its candidates (not the oracle, which would score
-    candidates fitted without the labelled samples the cell then fits with).
+    label-free rule may choose among its candidates. The oracle fits every candidate
+    as the cell fits the method (with the labelled budget) and scores it on the
+    held-out target samples, so it may choose for such a method too.
     """
     for index, setting in enumerate(settings):
         if not setting.spec.uses_target_labels:
             continue
         if not _needs_labels(setting.spec):
-            if setting.spec.param_grid and "oracle" in _selection(config, setting):
-                raise TransferKitInputError(
-                    f"method {setting.name!r} (methods entry {index}) learns from labelled "
-                    "target samples, which the oracle does not give its candidates; use a "
-                    "label-free selection rule for its grid, or run every value as its own "
-                    "cell with sweep (the best of them is the oracle)."
-                )
             continue
         if all(_labels_nothing(b) for b in _budgets(config)) and config.target_labels:
             raise TransferKitInputError(
@@ -341,7 +346,7 @@ def make_plan(config: ExperimentConfig) -> Plan:
                 if _needs_labels(setting.spec) and _labels_nothing(budget):
                     continue  # per_class: 0 gives a label learner nothing to learn from
                 for select in _selection(config, setting):
-                    if _sees_budget(select) and _labels_nothing(budget):
+                    if _chooses_on_budget(select) and _labels_nothing(budget):
                         continue  # target_cv has no labelled sample at per_class: 0
                     for seed in setting.seeds or config.seed_list:
                         cell = Cell(source, setting, select, seed, config.memory, budget)
