@@ -2,7 +2,8 @@
 
 The small setting keeps each config's data kind, methods and selection rules and cuts
 the rest: the first task of each suite, one seed, the first two grid values, the first
-sweep value, fewer simulated houses and one training epoch for the deep methods.
+sweep value, fewer simulated houses, one training epoch for the deep methods and one
+pre-training epoch for the fine-tuning ones.
 """
 
 from pathlib import Path
@@ -12,7 +13,16 @@ import pytest
 from transferkit.experiments import load_config, parse_config, run_experiment
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "examples" / "configs").glob("*.yaml"))
-FAMILIES = {"mapping", "instance", "subspace", "deep", "guarded", "nilm", "multisource"}
+FAMILIES = {
+    "mapping",
+    "instance",
+    "subspace",
+    "deep",
+    "guarded",
+    "nilm",
+    "multisource",
+    "finetune",
+}
 
 
 def small(config):
@@ -31,6 +41,8 @@ def small(config):
             method["sweep"] = {k: v[:1] for k, v in method["sweep"].items()}
         if method["name"].endswith("_mlp"):
             method["params"] = {**method["params"], "epochs": 1}
+        if method["name"].startswith("finetune_"):
+            method["params"] = {**method["params"], "pretrain_epochs": 1}
     data["seeds"] = 1
     return parse_config(data)
 
