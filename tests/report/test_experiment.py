@@ -183,6 +183,32 @@ def test_report_of_a_nilm_run_folder_has_the_v_i_images(tmp_path):
     assert html.count("<img ") == 6  # bars x2, heat map, t-SNE, confusion, V-I grid
 
 
+def test_cells_of_different_labelled_budgets_are_rows_of_their_own(fake_suite, tmp_path):
+    from transferkit.experiments import parse_config, run_experiment
+
+    config = parse_config(
+        {
+            "name": "tiny_budgets",
+            "data": [{"suite": "tiny", "tasks": ["0->1"]}],
+            "methods": ["source_only"],
+            "target_labels": {"per_class": [1, 2]},
+            "seeds": [0, 1],
+            "memory": "none",
+        }
+    )
+    out = tmp_path / "run"
+    summary = run_experiment(config, output_dir=out, verbose=False)
+    (results,) = find_results(out)
+    labels = {c["method"] for c in results.finished}
+    assert labels == {"source_only[per_class=1]", "source_only[per_class=2]"}
+    table = {
+        (r["target_per_class"], r["accuracy_mean"]) for r in summary.rows
+    }  # the run's own table: one row per budget, mean over the two seeds
+    for label, k in (("source_only[per_class=1]", 1), ("source_only[per_class=2]", 2)):
+        accs = [c["accuracy"] for c in results.finished if c["method"] == label]
+        assert len(accs) == 2 and (k, float(np.mean(accs))) in table
+
+
 def test_data_that_cannot_be_loaded_leaves_out_only_the_data_figures(tmp_path):
     cells = [{"task": "a->b", "method": "coral", "seed": 0, "status": "ok", "accuracy": 50.0}]
     state = {"schema": 1, "suite": "not_registered", "tasks": ["a->b"], "cells": cells}

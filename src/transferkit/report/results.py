@@ -62,12 +62,15 @@ RUN_CELLS = "cells"
 
 
 def _label(cell: dict[str, Any], sweeps: set[str]) -> str:
+    """``method``, with its sweep setting and its labelled target budget when it has one
+    (``tradaboost[n_estimators=5, per_class=5]``): cells of different settings or budgets
+    are never averaged together as if they were seeds."""
     key = cell.get("key") or {}
     name = str(key.get("method", cell["method"]))
     fixed = key.get("params") or {}
-    if name not in sweeps or not fixed:
-        return name
-    return f"{name}[{', '.join(f'{k}={v}' for k, v in sorted(fixed.items()))}]"
+    parts = [f"{k}={v}" for k, v in sorted(fixed.items())] if name in sweeps else []
+    parts += [f"{k}={v}" for k, v in sorted((key.get("target_labels") or {}).items())]
+    return f"{name}[{', '.join(parts)}]" if parts else name
 
 
 def _merge(files: list[ResultsFile], root: Path, run_dir: Path | None) -> list[ResultsFile]:
