@@ -190,7 +190,7 @@ def test_cells_of_different_labelled_budgets_are_rows_of_their_own(fake_suite, t
         {
             "name": "tiny_budgets",
             "data": [{"suite": "tiny", "tasks": ["0->1"]}],
-            "methods": ["source_only"],
+            "methods": ["source_only", "target_only"],
             "target_labels": {"per_class": [1, 2]},
             "seeds": [0, 1],
             "memory": "none",
@@ -200,13 +200,21 @@ def test_cells_of_different_labelled_budgets_are_rows_of_their_own(fake_suite, t
     summary = run_experiment(config, output_dir=out, verbose=False)
     (results,) = find_results(out)
     labels = {c["method"] for c in results.finished}
-    assert labels == {"source_only[per_class=1]", "source_only[per_class=2]"}
+    assert labels == {f"{m}[per_class={k}]" for m in ("source_only", "target_only") for k in (1, 2)}
     table = {
         (r["target_per_class"], r["accuracy_mean"]) for r in summary.rows
     }  # the run's own table: one row per budget, mean over the two seeds
     for label, k in (("source_only[per_class=1]", 1), ("source_only[per_class=2]", 2)):
         accs = [c["accuracy"] for c in results.finished if c["method"] == label]
         assert len(accs) == 2 and (k, float(np.mean(accs))) in table
+    # the refit draws the cell's budget: the label learner gets the labels, and both
+    # refits are scored where their cells were (refit accuracy == recorded)
+    html = write_results_report(out, method="target_only[per_class=2]", max_samples=30).read_text(
+        encoding="utf-8"
+    )
+    refit = [r for r in _cells(html, "refit-tiny")[1:]]
+    assert [r[0] for r in refit] == ["target_only[per_class=2]"]
+    assert all(r[3] == r[4] for r in refit)
 
 
 def test_data_that_cannot_be_loaded_leaves_out_only_the_data_figures(tmp_path):

@@ -345,6 +345,7 @@ def _refit(finished: list[dict], task: str, method: str, data: tuple) -> Any:
         cell["seed"],
         cell.get("params") or {},
         recorded=cell.get("accuracy"),
+        target_labels=(cell.get("key") or {}).get("target_labels"),
     )
     fit.method = method
     return fit
@@ -392,6 +393,10 @@ def _embedding_section(
     )
 
 
+def _scored(fit: Any, yt: np.ndarray) -> np.ndarray:
+    return np.arange(len(yt)) if getattr(fit, "scored", None) is None else fit.scored
+
+
 def _confusion_section(report: HtmlReport, task: Any, yt: np.ndarray, fits: list[Any]) -> None:
     from sklearn.metrics import confusion_matrix
 
@@ -401,7 +406,10 @@ def _confusion_section(report: HtmlReport, task: Any, yt: np.ndarray, fits: list
     panels = [
         (
             f"{f.method} ({f.accuracy:.1f}%)",
-            confusion_matrix(yt, f.predictions, labels=classes),
+            # the samples the cell was scored on (under a budget: the ones not labelled)
+            confusion_matrix(
+                np.asarray(yt)[_scored(f, yt)], f.predictions[_scored(f, yt)], labels=classes
+            ),
         )
         for f in fits
     ]

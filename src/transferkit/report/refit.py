@@ -9,6 +9,7 @@ shown next to the recorded one, so a non-reproducible cell is visible in the rep
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,9 @@ class Refit:
         Predicted target labels (every target sample).
     estimator : object
         The fitted estimator.
+    scored : ndarray of int
+        The target samples the accuracy is measured on: every one, or under a labelled
+        target budget the ones not labelled (as the cell was scored).
     """
 
     method: str
@@ -47,6 +51,7 @@ class Refit:
     recorded: float | None
     predictions: np.ndarray
     estimator: Any
+    scored: np.ndarray | None = None
 
 
 def _steps(estimator: Any) -> list[Any] | None:
@@ -106,14 +111,27 @@ def refit_cell(
     seed: int,
     params: dict[str, Any] | None = None,
     recorded: float | None = None,
+    target_labels: Mapping[str, Any] | None = None,
 ) -> Refit:
     """Build ``spec``'s estimator with ``seed`` and ``params``, fit it on ``data``, predict.
 
     ``data`` is what the suite's loader gives: ``(Xs, ys, Xt, yt)`` or, with several
-    sources, ``(Xs, ys, Xt, yt, sample_domain)``.
+    sources, ``(Xs, ys, Xt, yt, sample_domain)``. ``target_labels`` is the cell's
+    labelled target budget (``{"fraction": F}`` or ``{"per_class": K}``): it is drawn
+    with the cell's seed as the runner drew it, a method that learns from target labels
+    is fitted with them, and the accuracy is measured on the other target samples.
     """
     Xs, ys, Xt, yt = data[:4]
-    kwargs = {} if len(data) < 5 else {"sample_domain": data[4]}
+    kwargs: dict[str, Any] = {} if len(data) < 5 else {"sample_domain": data[4]}
+    scored = np.arange(len(yt))
+    if target_labels:
+        from transferkit.experiments.cell import draw_budget
+
+        labelled, scored = draw_budget(np.asarray(yt), target_labels, seed)
+        if len(labelled) and spec.uses_target_labels:
+            y_partial = np.full(len(yt), -1, dtype=np.asarray(yt).dtype)
+            y_partial[labelled] = np.asarray(yt)[labelled]
+            kwargs["y_target"] = y_partial
     estimator = spec.build(seed, params or {})
     estimator.fit(Xs, ys, X_target=Xt, **kwargs)
     predictions = np.asarray(estimator.predict(Xt))
@@ -126,8 +144,9 @@ def refit_cell(
         task=task,
         seed=int(seed),
         params=dict(params or {}),
-        accuracy=100.0 * float(np.mean(predictions == yt)),
+        accuracy=100.0 * float(np.mean(predictions[scored] == np.asarray(yt)[scored])),
         recorded=recorded,
         predictions=predictions,
         estimator=estimator,
+        scored=scored,
     )
