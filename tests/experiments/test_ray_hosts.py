@@ -327,7 +327,11 @@ def test_worker_host_lacks_transferkit_then_gets_it(tmp_path, hosts):
         textwrap.dedent(f"""
         import os, socket
         print(socket.gethostname())
-        print(os.path.exists({str(SRC / "transferkit")!r}), os.listdir({str(hosts.data_home)!r}))
+        data = {str(hosts.data_home)!r}
+        print(
+            os.path.exists({str(SRC / "transferkit")!r}),
+            sorted(os.listdir(data)) if os.path.isdir(data) else [],
+        )
         print(os.path.exists({str(tmp_path)!r}), os.environ["TRANSFERKIT_DATA"])
         import transferkit
         """)

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812
 
+from transferkit._validation import TransferKitInputError
+
 __all__ = ["as_images", "compose", "imagenet_scale", "resize", "to_rgb", "random_shift"]
 
 
@@ -25,11 +27,13 @@ def as_images(X: np.ndarray | torch.Tensor, image_shape: Sequence[int]) -> torch
     """
     shape = tuple(int(s) for s in image_shape)
     if len(shape) != 3:
-        raise ValueError(f"image_shape must be (channels, height, width); got {image_shape!r}.")
+        raise TransferKitInputError(
+            f"image_shape must be (channels, height, width); got {image_shape!r}."
+        )
     t = torch.as_tensor(np.asarray(X), dtype=torch.float32)
     expected = shape[0] * shape[1] * shape[2]
     if t.dim() != 2 or t.shape[1] != expected:
-        raise ValueError(
+        raise TransferKitInputError(
             f"X must have shape (n_samples, {expected}) to be viewed as images of shape "
             f"{shape}; got {tuple(t.shape)}. Pass the right image_shape."
         )
